@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+# Each runs `setup` first when the environment is missing or out of date.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test test-fast lab weights release lock clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] in {(3, 11), (3, 12)}, "Python 3.11 or 3.12 is needed, found " + sys.version.split()[0]'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e .
+	@touch $(STAMP)
+	@echo "Environment ready in $(VENV)/"
+
+demo: $(STAMP)
+	$(PY) -m nst_utils.demo
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow and not browser"
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/release/nst
+
+weights: $(STAMP)
+	$(PY) -m nst_utils.weights fetch
+
+release: $(STAMP)
+	$(PY) -m autograder release
+
+lock: $(STAMP)
+	( echo "# Exact versions of every package in the tested environment (Python 3.11, Linux x86-64)."; \
+	  echo "# Regenerate with \`make lock\` after changing pyproject.toml."; \
+	  $(PY) -m pip freeze --exclude-editable ) > constraints.txt
+
+clean:
+	rm -rf output/ .pytest_cache/

@@ -1,0 +1,114 @@
+"""The one home for every fixed fact of the course.
+
+Layer names, image sizes, cost weights, the VGG19 architecture and the
+addresses of its weight files live here and nowhere else. Notebooks, the
+engine, the autograder and the benchmarks all read them from this module.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# --------------------------------------------------------------------------
+# Where things are
+# --------------------------------------------------------------------------
+#: Root of the course repository (the folder that holds ``nst_utils/``).
+REPO_ROOT = Path(__file__).resolve().parent.parent
+IMAGES_DIR = REPO_ROOT / "images"
+PRETRAINED_DIR = REPO_ROOT / "pretrained"
+OUTPUT_DIR = REPO_ROOT / "output"
+NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+
+#: The images every notebook starts from (files in ``images/``).
+DEFAULT_CONTENT_IMAGE = "coffee.jpg"
+DEFAULT_STYLE_IMAGE = "swirls.png"
+
+# --------------------------------------------------------------------------
+# The objective (Gatys et al., 2015, as taught in this course)
+# --------------------------------------------------------------------------
+#: Layer whose activations stand for the photo's content ("conv4_2").
+CONTENT_LAYER = "block4_conv2"
+
+#: Layers whose Gram matrices stand for the artwork's style, with weights.
+STYLE_LAYERS: tuple[tuple[str, float], ...] = (
+    ("block1_conv1", 0.2),
+    ("block2_conv1", 0.2),
+    ("block3_conv1", 0.2),
+    ("block4_conv1", 0.2),
+    ("block5_conv1", 0.2),
+)
+
+#: Weights of the content and style costs in J(G) = alpha*J_content + beta*J_style.
+ALPHA = 10.0
+BETA = 40.0
+
+# --------------------------------------------------------------------------
+# Image sizes, as (height, width)
+# --------------------------------------------------------------------------
+#: Size used by notebook 04 and the CLI when nothing else is asked for.
+IMAGE_SIZE = (300, 400)
+#: Size and step count used while nbgrader grades (keeps a cell to seconds).
+GRADING_IMAGE_SIZE = (64, 64)
+GRADING_STEPS = 3
+#: Smallest side VGG19 accepts so that block5 still has at least 1x1 maps.
+MIN_IMAGE_SIDE = 32
+#: Images with more pixels than this are refused (decompression-bomb guard).
+MAX_IMAGE_PIXELS = 64_000_000
+
+# --------------------------------------------------------------------------
+# Optimisation defaults (the original course's Adam setting for TF2)
+# --------------------------------------------------------------------------
+LEARNING_RATE = 0.01
+ADAM_BETA_1 = 0.99
+ADAM_EPSILON = 1e-1
+
+# --------------------------------------------------------------------------
+# VGG19
+# --------------------------------------------------------------------------
+#: ImageNet channel means in BGR order, on the 0-255 scale (Caffe convention).
+IMAGENET_MEAN_BGR = (103.939, 116.779, 123.68)
+
+#: Convolutional base of VGG19: (layer name, input channels, output channels).
+#: Every convolution is 3x3 with stride 1 and "same" padding, followed by ReLU;
+#: each block ends with a 2x2 pooling layer named ``blockN_pool``.
+VGG19_CONV_LAYERS: tuple[tuple[str, int, int], ...] = (
+    ("block1_conv1", 3, 64),
+    ("block1_conv2", 64, 64),
+    ("block2_conv1", 64, 128),
+    ("block2_conv2", 128, 128),
+    ("block3_conv1", 128, 256),
+    ("block3_conv2", 256, 256),
+    ("block3_conv3", 256, 256),
+    ("block3_conv4", 256, 256),
+    ("block4_conv1", 256, 512),
+    ("block4_conv2", 512, 512),
+    ("block4_conv3", 512, 512),
+    ("block4_conv4", 512, 512),
+    ("block5_conv1", 512, 512),
+    ("block5_conv2", 512, 512),
+    ("block5_conv3", 512, 512),
+    ("block5_conv4", 512, 512),
+)
+
+#: Keras's official weight file for the convolutional base ("notop").
+KERAS_WEIGHTS_FILENAME = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+KERAS_WEIGHTS_URL = (
+    "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
+    + KERAS_WEIGHTS_FILENAME
+)
+KERAS_WEIGHTS_MD5 = "253f8cb515780f3b799900260a226db6"
+
+#: The MatConvNet file the original (TensorFlow 1) course shipped.
+MATCONVNET_WEIGHTS_FILENAME = "imagenet-vgg-verydeep-19.mat"
+
+#: Environment variable that points at a weight file (either format).
+WEIGHTS_ENV_VAR = "NST_VGG19_WEIGHTS"
+
+#: Seed of the random VGG19 used when no pretrained weights are available.
+RANDOM_WEIGHTS_SEED = 0
+
+
+def grading_mode() -> bool:
+    """True while nbgrader executes a notebook (it sets ``NBGRADER_EXECUTION``)."""
+    return bool(os.environ.get("NBGRADER_EXECUTION"))
