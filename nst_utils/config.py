@@ -112,3 +112,30 @@ RANDOM_WEIGHTS_SEED = 0
 def grading_mode() -> bool:
     """True while nbgrader executes a notebook (it sets ``NBGRADER_EXECUTION``)."""
     return bool(os.environ.get("NBGRADER_EXECUTION"))
+
+# --------------------------------------------------------------------------
+# The notebook series (one nbgrader assignment)
+# --------------------------------------------------------------------------
+ASSIGNMENT_ID = "nst"
+SOURCE_DIR = NOTEBOOKS_DIR / "source" / ASSIGNMENT_ID
+RELEASE_DIR = NOTEBOOKS_DIR / "release" / ASSIGNMENT_ID
+
+NOTEBOOKS = (
+    "00_tour_of_vgg19.ipynb",
+    "01_content_cost.ipynb",
+    "02_gram_matrix.ipynb",
+    "03_style_cost.ipynb",
+    "04_total_cost_and_art.ipynb",
+    "05_going_further.ipynb",
+)
+
+#: Each graded function, the notebook it is written in, and its points.
+GRADED_FUNCTIONS: dict[str, tuple[str, float]] = {
+    "compute_content_cost": ("01_content_cost.ipynb", 2.0),
+    "gram_matrix": ("02_gram_matrix.ipynb", 2.0),
+    "compute_layer_style_cost": ("03_style_cost.ipynb", 3.0),
+    "total_cost": ("04_total_cost_and_art.ipynb", 1.0),
+}
+
+#: Provided (ungraded) function that combines the per-layer style costs.
+STYLE_COST_FUNCTION = ("compute_style_cost", "03_style_cost.ipynb")

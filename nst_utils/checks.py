@@ -1,0 +1,287 @@
+"""Public checks for the graded exercises: instant, specific feedback.
+
+Each ``check_*`` function runs your implementation on small fixed inputs and
+either prints a short "passed" line or raises :class:`AssertionError` with a
+message that says what looks wrong and how to fix it. A failing check always
+raises; it never only prints.
+
+The expected values are *data*, not code: ``data/public_checks.json`` was
+computed from the course's reference solutions by ``python -m autograder
+values`` in the course's pinned environment. It also records the values that
+some common mistakes produce, so a check can recognise them. These checks are
+a first line of feedback; the graded tests use other, hidden inputs.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from nst_utils._tf import tf
+from nst_utils.errors import NotImplementedYet
+
+__all__ = [
+    "check_content_cost",
+    "check_gram_matrix",
+    "check_layer_style_cost",
+    "check_total_cost",
+    "public_inputs",
+]
+
+DATA_FILE = Path(__file__).with_name("data") / "public_checks.json"
+
+#: What each recognised mistake looks like, in words a learner can act on.
+#: The keys match the mistake values stored in ``public_checks.json``.
+HINTS: dict[str, dict[str, str]] = {
+    "content_cost": {
+        "no_factor_4": "you divided by n_H·n_W·n_C but not by 4 (tf.reduce_mean alone does "
+        "exactly that). The normalisation is 1 / (4·n_H·n_W·n_C).",
+        "no_normalisation": "you returned the plain sum of squared differences. Divide it by "
+        "4·n_H·n_W·n_C.",
+        "no_square": "you summed the differences without squaring them. Use tf.square on "
+        "(a_C - a_G) before tf.reduce_sum.",
+        "abs_instead_of_square": "you summed absolute differences. The cost squares each "
+        "difference: tf.square, not tf.abs.",
+        "norm_squared": "your normalisation is squared. Divide by 4·n_H·n_W·n_C once.",
+        "sqrt_of_sum": "you took a square root (a norm). The cost is the sum of squares "
+        "itself, divided by 4·n_H·n_W·n_C, with no square root.",
+    },
+    "gram_matrix": {
+        "normalised_by_size": "you divided the Gram matrix by its size. Here G = A·Aᵀ with no "
+        "normalisation: the style cost applies the factor later.",
+        "squared_entries": "you squared the entries. G = A·Aᵀ is a plain matrix product.",
+    },
+    "layer_style_cost": {
+        "no_transpose": "you reshaped a_S and a_G straight to (n_C, n_H·n_W). The channels are "
+        "the last axis, so reshape to (n_H·n_W, n_C) first, then transpose (or transpose "
+        "the 4-D tensor before reshaping).",
+        "no_factor_4": "the factor 4 is missing from 1 / (4·n_C²·(n_H·n_W)²).",
+        "n_C_not_squared": "n_C must be squared in the normalisation: 4·n_C²·(n_H·n_W)².",
+        "area_not_squared": "(n_H·n_W) must be squared in the normalisation: 4·n_C²·(n_H·n_W)².",
+        "no_square": "you summed the differences of the Gram matrices without squaring them.",
+        "no_normalisation": "you returned the plain sum of squared differences. Divide it by "
+        "4·n_C²·(n_H·n_W)².",
+        "pixel_gram": "you built the Gram matrix over pixels, shape (n_H·n_W, n_H·n_W). The "
+        "style Gram matrix compares channels: (n_C, n_C). Unroll each activation to "
+        "(n_C, n_H·n_W) before calling gram_matrix.",
+    },
+    "total_cost": {
+        "swapped": "alpha and beta are swapped: alpha weighs J_content, beta weighs J_style.",
+        "unweighted": "you ignored alpha and beta: J = alpha·J_content + beta·J_style.",
+        "content_only": "the style term is missing: J = alpha·J_content + beta·J_style.",
+        "style_only": "the content term is missing: J = alpha·J_content + beta·J_style.",
+        "hard_coded": "you used 10 and 40 instead of the alpha and beta arguments. Use the "
+        "parameters, so other weights work too.",
+    },
+}
+
+
+@lru_cache(maxsize=1)
+def _data() -> dict:
+    with open(DATA_FILE, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def public_inputs(exercise: str) -> dict[str, Any]:
+    """The fixed inputs a public check feeds to your function (as tensors)."""
+    spec = _data()[exercise]["inputs"]
+    inputs: dict[str, Any] = {}
+    for name, item in spec.items():
+        if isinstance(item, dict) and "seed" in item:
+            rng = np.random.RandomState(item["seed"])
+            values = rng.uniform(0.0, 1.0, size=item["shape"]).astype(np.float32)
+            inputs[name] = tf.constant(values)
+        else:
+            inputs[name] = tf.constant(item, dtype=tf.float32)
+    return inputs
+
+
+# --------------------------------------------------------------------------
+# Shared steps
+# --------------------------------------------------------------------------
+def _run(name: str, func: Callable, *args, **kwargs):
+    if not callable(func):
+        raise AssertionError(f"`{name}` should be a function, but it is a {type(func).__name__}.")
+    try:
+        return func(*args, **kwargs)
+    except NotImplementedYet as exc:
+        raise AssertionError(str(exc)) from None
+    except NotImplementedError:
+        raise AssertionError(
+            f"`{name}` is not implemented yet: replace `raise NotImplementedError()` in its "
+            "cell with your code, run that cell, then run this check again."
+        ) from None
+    except Exception as exc:
+        raise AssertionError(
+            f"`{name}` raised {type(exc).__name__}: {exc}\n"
+            "Read the traceback above this message to find the failing line."
+        ) from exc
+
+
+def _require_tensor(name: str, result) -> np.ndarray:
+    if isinstance(result, (np.ndarray, np.generic)):
+        raise AssertionError(
+            f"`{name}` returned a NumPy value ({type(result).__name__}); it should return a "
+            "TensorFlow tensor. Use TensorFlow operations only (no .numpy(), np.* or float()), "
+            "so that gradients can flow through your function."
+        )
+    if isinstance(result, (int, float)):
+        raise AssertionError(
+            f"`{name}` returned a Python {type(result).__name__}; it should return a TensorFlow "
+            "tensor. Use TensorFlow operations only (no .numpy() or float())."
+        )
+    if not tf.is_tensor(result):
+        raise AssertionError(
+            f"`{name}` returned a {type(result).__name__}; it should return a TensorFlow tensor."
+        )
+    if not result.dtype.is_floating:
+        raise AssertionError(
+            f"`{name}` returned a tensor of type {result.dtype.name}; a floating-point tensor "
+            "is expected. Did integer division or a cast creep in?"
+        )
+    return np.asarray(result.numpy(), dtype=np.float64)
+
+
+def _require_scalar(name: str, value: np.ndarray) -> None:
+    if value.shape != ():
+        raise AssertionError(
+            f"`{name}` returned a tensor of shape {tuple(value.shape)}; a cost is a single "
+            "number (shape ()). Sum over all entries with tf.reduce_sum."
+        )
+
+
+def _close(a: float | np.ndarray, b: float | np.ndarray) -> bool:
+    return bool(np.allclose(a, b, rtol=1e-4, atol=1e-7))
+
+
+def _require_value(name: str, exercise: str, got: np.ndarray) -> None:
+    record = _data()[exercise]
+    expected = np.asarray(record["expected"], dtype=np.float64)
+    if _close(got, expected):
+        return
+    for key, value in record.get("mistakes", {}).items():
+        if np.shape(value) == got.shape and _close(got, value):
+            raise AssertionError(f"`{name}` gives {_fmt(got)}, expected {_fmt(expected)}: "
+                                 f"{HINTS[exercise][key]}")
+    raise AssertionError(
+        f"`{name}` gives {_fmt(got)}, expected {_fmt(expected)} on the check's inputs. "
+        "Compare your code with the formula above, term by term."
+    )
+
+
+def _fmt(value) -> str:
+    array = np.asarray(value)
+    if array.shape == ():
+        return f"{float(array):.6g}"
+    return np.array2string(array, precision=4, threshold=12)
+
+
+def _passed(name: str) -> None:
+    print(f"✅ {name}: all public checks passed.")
+
+
+# --------------------------------------------------------------------------
+# The checks
+# --------------------------------------------------------------------------
+def check_content_cost(compute_content_cost: Callable) -> None:
+    """Check ``compute_content_cost(a_C, a_G)`` on fixed inputs."""
+    name = "compute_content_cost"
+    inputs = public_inputs("content_cost")
+    a_C, a_G = inputs["a_C"], inputs["a_G"]
+    before = (a_C.numpy().copy(), a_G.numpy().copy())
+    got = _require_tensor(name, _run(name, compute_content_cost, a_C, a_G))
+    _require_scalar(name, got)
+    _require_value(name, "content_cost", got)
+    same = _run(name, compute_content_cost, a_C, a_C)
+    if not _close(_require_tensor(name, same), 0.0):
+        raise AssertionError(f"`{name}(a, a)` should be 0: identical activations cost nothing.")
+    if not (np.array_equal(before[0], a_C.numpy()) and np.array_equal(before[1], a_G.numpy())):
+        raise AssertionError(f"`{name}` changed its inputs; it must leave them as they are.")
+    _passed(name)
+
+
+def check_gram_matrix(gram_matrix: Callable) -> None:
+    """Check ``gram_matrix(A)`` for A of shape (n_C, n_H·n_W)."""
+    _verify_gram_matrix(gram_matrix)
+    _passed("gram_matrix")
+
+
+def _verify_gram_matrix(gram_matrix: Callable) -> None:
+    name = "gram_matrix"
+    A = public_inputs("gram_matrix")["A"]
+    n_C, area = A.shape
+    got = _require_tensor(name, _run(name, gram_matrix, A))
+    if got.shape != (n_C, n_C):
+        hint = ""
+        if got.shape == (area, area):
+            hint = ": did you multiply Aᵀ·A? The Gram matrix is A·Aᵀ"
+        elif got.shape == (n_C, area):
+            hint = ": did you multiply element by element (A * A)? Use a matrix product, tf.matmul"
+        elif got.shape == ():
+            hint = ": did you sum everything? The Gram matrix is a matrix, A·Aᵀ"
+        raise AssertionError(
+            f"your Gram matrix has shape {tuple(got.shape)}; expected (n_C, n_C) = "
+            f"({n_C}, {n_C}){hint}."
+        )
+    if not np.allclose(got, got.T, rtol=1e-5, atol=1e-6):
+        raise AssertionError("your Gram matrix is not symmetric, but A·Aᵀ always is.")
+    _require_value(name, "gram_matrix", got)
+
+
+def check_layer_style_cost(compute_layer_style_cost: Callable) -> None:
+    """Check ``compute_layer_style_cost(a_S, a_G)`` (it uses your ``gram_matrix``)."""
+    name = "compute_layer_style_cost"
+    inputs = public_inputs("layer_style_cost")
+    a_S, a_G = inputs["a_S"], inputs["a_G"]
+    got = _require_tensor(name, _run(name, compute_layer_style_cost, a_S, a_G))
+    _require_scalar(name, got)
+    try:
+        _require_value(name, "layer_style_cost", got)
+    except AssertionError:
+        gram = getattr(compute_layer_style_cost, "__globals__", {}).get("gram_matrix")
+        if callable(gram):
+            try:
+                _verify_gram_matrix(gram)
+            except AssertionError as exc:
+                raise AssertionError(
+                    f"`{name}` relies on your `gram_matrix`, which does not pass its own "
+                    f"check yet ({exc}) Fix gram_matrix in 02_gram_matrix.ipynb first."
+                ) from None
+        raise
+    same = _run(name, compute_layer_style_cost, a_S, a_S)
+    if not _close(_require_tensor(name, same), 0.0):
+        raise AssertionError(f"`{name}(a, a)` should be 0: identical activations have equal style.")
+    _passed(name)
+
+
+def check_total_cost(total_cost: Callable) -> None:
+    """Check ``total_cost(J_content, J_style, alpha=10, beta=40)``."""
+    name = "total_cost"
+    record = _data()["total_cost"]
+    inputs = public_inputs("total_cost")
+    J_content, J_style = inputs["J_content"], inputs["J_style"]
+    got = _require_tensor(name, _run(name, total_cost, J_content, J_style))
+    _require_scalar(name, got)
+    _require_value(name, "total_cost", got)
+    alpha, beta = record["other_weights"]["alpha"], record["other_weights"]["beta"]
+    other = _require_tensor(
+        name, _run(name, total_cost, J_content, J_style, alpha=alpha, beta=beta)
+    )
+    expected = record["expected_other_weights"]
+    if not _close(other, expected):
+        hint = (
+            HINTS["total_cost"]["hard_coded"]
+            if _close(other, record["expected"])
+            else HINTS["total_cost"]["swapped"]
+            if _close(other, record["swapped_other_weights"])
+            else "check that alpha multiplies J_content and beta multiplies J_style."
+        )
+        raise AssertionError(
+            f"with alpha={alpha:g}, beta={beta:g}, `{name}` gives {_fmt(other)}, expected "
+            f"{_fmt(expected)}: {hint}"
+        )
+    _passed(name)
