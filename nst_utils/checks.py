@@ -88,10 +88,15 @@ def _data() -> dict:
 
 def public_inputs(exercise: str) -> dict[str, Any]:
     """The fixed inputs a public check feeds to your function (as tensors)."""
-    spec = _data()[exercise]["inputs"]
+    return make_inputs(_data()[exercise]["inputs"])
+
+
+def make_inputs(spec: dict) -> dict[str, Any]:
+    """Tensors from an input description: ``{"seed", "shape"}`` for random activations
+    (uniform in [0, 1), like activations after a ReLU), or a plain number."""
     inputs: dict[str, Any] = {}
     for name, item in spec.items():
-        if isinstance(item, dict) and "seed" in item:
+        if isinstance(item, dict):
             rng = np.random.RandomState(item["seed"])
             values = rng.uniform(0.0, 1.0, size=item["shape"]).astype(np.float32)
             inputs[name] = tf.constant(values)

@@ -22,6 +22,7 @@ naming the notebook to finish first.
 from __future__ import annotations
 
 import ast
+import builtins
 import json
 import re
 import types
@@ -55,6 +56,9 @@ def _notebook_code_cells(path: Path) -> list[str]:
     for cell in notebook.get("cells", []):
         if cell.get("cell_type") != "code":
             continue
+        grading = cell.get("metadata", {}).get("nbgrader", {})
+        if grading.get("grade") and not grading.get("solution"):
+            continue  # a check cell: it tests definitions, it defines nothing
         source = cell.get("source", "")
         if isinstance(source, list):
             source = "".join(source)
@@ -62,22 +66,24 @@ def _notebook_code_cells(path: Path) -> list[str]:
     return cells
 
 
-def _is_plain_value(node: ast.AST) -> bool:
-    """Literals, names, attribute look-ups and containers of them: no calls."""
-    if isinstance(node, (ast.Constant, ast.Name)):
+def _is_plain_value(node: ast.AST, known: set[str]) -> bool:
+    """Literals, names defined by kept statements, attributes of those: no calls."""
+    if isinstance(node, ast.Constant):
         return True
+    if isinstance(node, ast.Name):
+        return node.id in known
     if isinstance(node, ast.Attribute):
-        return _is_plain_value(node.value)
+        return _is_plain_value(node.value, known)
     if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-        return all(_is_plain_value(elt) for elt in node.elts)
+        return all(_is_plain_value(elt, known) for elt in node.elts)
     if isinstance(node, ast.Dict):
-        return all(_is_plain_value(k) for k in node.keys if k is not None) and all(
-            _is_plain_value(v) for v in node.values
+        return all(_is_plain_value(k, known) for k in node.keys if k is not None) and all(
+            _is_plain_value(v, known) for v in node.values
         )
     if isinstance(node, ast.UnaryOp):
-        return _is_plain_value(node.operand)
+        return _is_plain_value(node.operand, known)
     if isinstance(node, ast.BinOp):
-        return _is_plain_value(node.left) and _is_plain_value(node.right)
+        return _is_plain_value(node.left, known) and _is_plain_value(node.right, known)
     return False
 
 
@@ -89,13 +95,27 @@ def _is_loader_call(node: ast.AST) -> bool:
     return name == _LOADER_NAME
 
 
-def _keep(node: ast.stmt) -> bool:
+def _bound_names(node: ast.stmt) -> set[str]:
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+    if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+        return {node.name}
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+
+def _keep(node: ast.stmt, known: set[str]) -> bool:
+    """Keep imports, definitions and assignments of plain values; track what they bind."""
     if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
-        return True
-    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        keep = True
+    elif isinstance(node, (ast.Assign, ast.AnnAssign)):
         value = node.value
-        return value is not None and (_is_plain_value(value) or _is_loader_call(value))
-    return False
+        keep = value is not None and (_is_plain_value(value, known) or _is_loader_call(value))
+    else:
+        keep = False
+    if keep:
+        known |= _bound_names(node)
+    return keep
 
 
 def is_stub(func: Callable) -> bool:
@@ -133,6 +153,7 @@ def _load(path: Path) -> dict:
     module.__file__ = str(path)
     namespace = module.__dict__
     stubs: set[str] = set()
+    known = set(dir(builtins))
     for index, source in enumerate(_notebook_code_cells(path), start=1):
         code = "\n".join("" if _MAGIC.match(line) else line for line in source.splitlines())
         try:
@@ -143,7 +164,7 @@ def _load(path: Path) -> dict:
                 f"on its line {exc.lineno}: {exc.msg}. Fix it there, save, and try again."
             ) from None
         stubs |= _stub_functions(tree)
-        kept = [node for node in tree.body if _keep(node)]
+        kept = [node for node in tree.body if _keep(node, known)]
         if not kept:
             continue
         block = ast.Module(body=kept, type_ignores=[])
