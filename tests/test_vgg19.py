@@ -295,3 +295,17 @@ def test_extractor_in_tf_function_and_shares_model(image, capsys):
     with tf.GradientTape() as tape:
         loss = tf.reduce_mean(extract(var)[config.CONTENT_LAYER])
     assert tape.gradient(loss, var) is not None
+
+
+# --------------------------------------------------------------------------
+# The demo
+# --------------------------------------------------------------------------
+def test_demo_writes_feature_map_figure(isolated_search, tmp_path, capsys):
+    from nst_utils import demo
+
+    out_dir = tmp_path / "out"
+    assert demo.main(["--output", str(out_dir), "--size", "48", "64"]) == 0
+    figure = out_dir / "feature_maps.png"
+    assert figure.is_file() and figure.stat().st_size > 10_000
+    out = capsys.readouterr().out
+    assert "RANDOM" in out and str(figure) in out
