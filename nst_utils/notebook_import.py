@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import builtins
 import json
+import linecache
 import re
 import types
 from pathlib import Path
@@ -157,7 +158,7 @@ def _load(path: Path) -> dict:
     for index, source in enumerate(_notebook_code_cells(path), start=1):
         code = "\n".join("" if _MAGIC.match(line) else line for line in source.splitlines())
         try:
-            tree = ast.parse(code, filename=f"{path.name} [code cell {index}]")
+            tree = ast.parse(code, filename=f"<{path.name}, code cell {index}>")
         except SyntaxError as exc:
             raise NSTError(
                 f"Cannot import from {path.name}: code cell {index} has a syntax error "
@@ -168,8 +169,13 @@ def _load(path: Path) -> dict:
         if not kept:
             continue
         block = ast.Module(body=kept, type_ignores=[])
+        filename = f"<{path.name}, code cell {index}>"
+        # Register the cell's text so inspect.getsource (and TensorFlow's AutoGraph,
+        # and tracebacks) can show the learner's own code.
+        lines = [line + "\n" for line in code.splitlines()]
+        linecache.cache[filename] = (len(code), None, lines, filename)
         with _relative_to(path.parent):
-            exec(compile(block, f"{path.name} [code cell {index}]", "exec"), namespace)
+            exec(compile(block, filename, "exec"), namespace)
     for name in stubs:
         if callable(namespace.get(name)):
             namespace[name] = _not_yet(name, path)
