@@ -1,0 +1,478 @@
+"""End-to-end check in a real browser: JupyterLab plus nbgrader's lab extension.
+
+A student opens the released ``01_content_cost.ipynb``, types a correct
+``compute_content_cost`` into the graded cell, runs the notebook, sees the
+check pass and then runs nbgrader's *Validate*.  An instructor then opens the
+formgrader and sees the ``nst`` assignment.
+
+Everything happens in a temporary copy of the course, served by a
+``jupyter lab`` on 127.0.0.1 with a random token, and driven by Debian's
+Chromium (headless, no sandbox, no background networking, fresh profile)
+through Playwright's Python package.  Screenshots of every step land in
+``test-artifacts/browser/`` together with the server and browser logs.
+
+Select it with ``pytest -m browser``.  Locally it is skipped when Chromium or
+Playwright is missing; when ``CI`` is set a missing piece is a failure.
+
+Set ``NST_UPDATE_DOCS_SCREENSHOT=1`` to also refresh ``docs/student_view.png``
+(the README's picture of the student view) from this run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[1]
+COURSE_DIR = REPO / "notebooks"
+LEAD_CONFIG = REPO / "autograder" / "nbgrader_config.py"
+ARTIFACTS = REPO / "test-artifacts" / "browser"
+DOCS_SCREENSHOT = REPO / "docs" / "student_view.png"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+ASSIGNMENT = "nst"
+NOTEBOOK = "01_content_cost.ipynb"
+# Lines typed, one by one, in place of the stub (from "# YOUR CODE HERE" to the
+# end of the cell); the first starts after the existing indentation.
+SOLUTION_LINES = [
+    "_, n_H, n_W, n_C = a_G.shape",
+    "return tf.reduce_sum(tf.square(a_C - a_G)) / (4 * n_H * n_W * n_C)",
+]
+
+# Timeouts (milliseconds for Playwright, seconds otherwise).  Generous: a cold
+# TensorFlow import on a slow CI machine takes a while, and Validate runs the
+# whole notebook again in a fresh kernel.
+UI_TIMEOUT_MS = 60_000
+RUN_TIMEOUT_MS = 300_000
+SERVER_START_S = 120
+SERVER_STOP_S = 30
+
+
+# --------------------------------------------------------------------------
+# Prerequisites: skip locally, fail on CI.
+
+
+def _require(ok: bool, reason: str) -> None:
+    if ok:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _check_prerequisites() -> None:
+    _require(
+        CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK),
+        f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)",
+    )
+    _require(
+        importlib.util.find_spec("playwright") is not None,
+        "the playwright Python package is missing: pip install playwright==1.65.2",
+    )
+    release_nb = COURSE_DIR / "release" / ASSIGNMENT / NOTEBOOK
+    _require(release_nb.is_file(), f"{release_nb.relative_to(REPO)} is missing: run `make release`")
+
+
+# --------------------------------------------------------------------------
+# A temporary copy of the course and a JupyterLab serving it.
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _make_workspace(tmp: Path) -> Path:
+    """Copy the course into ``tmp/work`` and write the nbgrader config for it.
+
+    ``work`` is the server root; it holds ``notebooks/``, the course root.  The
+    notebooks find images and weights through ``nst_utils``, which stays in
+    the repository, so nothing else needs copying.
+    """
+    work = tmp / "work"
+    course = work / COURSE_DIR.name
+    shutil.copytree(
+        COURSE_DIR,
+        course,
+        ignore=shutil.ignore_patterns(
+            ".ipynb_checkpoints", "__pycache__", "gradebook.db", "nbgrader_config.py"
+        ),
+    )
+
+    lines = ["c = get_config()  # noqa: F821"]
+    if LEAD_CONFIG.is_file():
+        # The course's own settings (timeouts, ...) apply; only where the
+        # course lives changes.
+        lines.append(f"load_subconfig({str(LEAD_CONFIG)!r})  # noqa: F821")
+    else:
+        lines.append("c.CourseDirectory.course_id = 'nst-course'")
+    lines += [
+        f"c.CourseDirectory.root = {str(course)!r}",
+        "c.CourseDirectory.source_directory = 'source'",
+        "c.CourseDirectory.release_directory = 'release'",
+        f"c.CourseDirectory.db_url = {'sqlite:///' + str(course / 'gradebook.db')!r}",
+        f"c.Exchange.root = {str(tmp / 'exchange')!r}",
+        "",
+    ]
+    # The server reads nbgrader_config.py from its working directory (work/);
+    # command-line nbgrader run in the course root reads the copy there.
+    text = "\n".join(lines)
+    (work / "nbgrader_config.py").write_text(text)
+    (course / "nbgrader_config.py").write_text(text)
+    (tmp / "exchange").mkdir()
+    return work
+
+
+def _lab_settings(settings_dir: Path) -> None:
+    """User settings for the test lab: no news pop-ups, every cell in the DOM."""
+    files = {
+        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+            "fetchNews": "false",
+            "checkForUpdates": False,
+        },
+        "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    }
+    for rel, data in files.items():
+        path = settings_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data))
+
+
+def _subprocess_env(tmp: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    # nbgrader runs `alembic` (and the kernel `python`) from PATH: make the
+    # interpreter running the tests come first even when its venv isn't activated.
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    for var, sub in [
+        ("JUPYTER_CONFIG_DIR", "jupyter-config"),
+        ("JUPYTER_DATA_DIR", "jupyter-data"),
+        ("JUPYTER_RUNTIME_DIR", "jupyter-runtime"),
+        ("IPYTHONDIR", "ipython"),
+    ]:
+        (tmp / sub).mkdir(exist_ok=True)
+        env[var] = str(tmp / sub)
+    env.pop("JUPYTER_CONFIG_PATH", None)
+    env["NST_COURSE_ROOT"] = str(tmp / "work" / COURSE_DIR.name)  # read by the course's config
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _descendants(pid: int) -> list[int]:
+    """Process ids below ``pid`` (kernels start in sessions of their own)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text.rsplit(")", 1)[1].split()
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _get(url: str, token: str, method: str = "GET") -> int:
+    req = urllib.request.Request(url, method=method, headers={"Authorization": f"token {token}"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return resp.status
+
+
+class Lab:
+    def __init__(self, proc: subprocess.Popen, base_url: str, token: str, work: Path, log: Path):
+        self.proc, self.base_url, self.token, self.work, self.log = proc, base_url, token, work, log
+        self.started = time.monotonic()
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + SERVER_START_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited with {self.proc.returncode}:\n{self.log.read_text()[-4000:]}")
+            try:
+                if _get(self.url("api/status"), self.token) == 200:
+                    return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.25)  # polling interval while the server boots
+        raise TimeoutError(f"jupyter lab not ready after {SERVER_START_S}s:\n{self.log.read_text()[-4000:]}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            below = _descendants(self.proc.pid)
+            try:  # a clean shutdown also shuts the kernels down
+                _get(self.url("api/shutdown"), self.token, method="POST")
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            try:
+                self.proc.wait(SERVER_STOP_S)
+            except subprocess.TimeoutExpired:
+                pass
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                if self.proc.poll() is not None:
+                    break
+                try:
+                    os.killpg(self.proc.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    self.proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    pass
+            for pid in below:  # anything left behind (e.g. a kernel)
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        try:  # whatever is still in the server's process group
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+@pytest.fixture
+def lab(tmp_path):
+    _check_prerequisites()
+    work = _make_workspace(tmp_path)
+    env = _subprocess_env(tmp_path)
+
+    # The formgrader lists what the gradebook knows.
+    added = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "db", "assignment", "add", ASSIGNMENT],
+        cwd=work / COURSE_DIR.name, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert added.returncode == 0, f"nbgrader db assignment add failed:\n{added.stdout}\n{added.stderr}"
+
+    started = time.monotonic()
+    settings = tmp_path / "lab-settings"
+    _lab_settings(settings)
+    token = secrets.token_hex(24)
+    port = _free_port()
+    log = tmp_path / "jupyter.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "jupyterlab",
+                "--no-browser",
+                "--ip=127.0.0.1",
+                f"--port={port}",
+                "--port-retries=0",
+                f"--IdentityProvider.token={token}",
+                f"--ServerApp.root_dir={work}",
+                f"--LabApp.user_settings_dir={settings}",
+                f"--LabApp.workspaces_dir={tmp_path / 'lab-workspaces'}",
+                *(["--allow-root"] if os.geteuid() == 0 else []),
+            ],
+            cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+    server = Lab(proc, f"http://127.0.0.1:{port}", token, work, log)
+    server.started = started
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(log, ARTIFACTS / "jupyter.log")
+
+
+@pytest.fixture
+def page(lab, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    console: list[str] = []
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            user_data_dir=str(tmp_path / "chromium-profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+            timeout=UI_TIMEOUT_MS,
+        )
+        try:
+            context.set_default_timeout(UI_TIMEOUT_MS)
+            pg = context.pages[0] if context.pages else context.new_page()
+            pg.on("console", lambda m: console.append(f"[{m.type}] {m.text}"))
+            pg.on("pageerror", lambda e: console.append(f"[pageerror] {e}"))
+            yield pg
+        finally:
+            context.close()
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            (ARTIFACTS / "browser-console.log").write_text("\n".join(console) + "\n")
+
+
+# --------------------------------------------------------------------------
+# The test.
+
+
+class Steps:
+    """Screenshots and timings of each step."""
+
+    def __init__(self, page, start: float):
+        self.page = page
+        self.start = start
+        self.times: list[str] = []
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        for old in ARTIFACTS.glob("*.png"):
+            old.unlink()
+
+    def shot(self, name: str) -> Path:
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        self.times.append(f"{time.monotonic() - self.start:7.1f}s  {name}")
+        return path
+
+
+def _exact(text: str) -> re.Pattern:
+    return re.compile(rf"^\s*{re.escape(text)}\s*$")
+
+
+def _menu(page, menu: str, item: str) -> None:
+    """Click ``menu`` in the main menu bar, then its entry labelled ``item``."""
+    page.locator("#jp-MainMenu .lm-MenuBar-itemLabel").filter(has_text=_exact(menu)).click()
+    page.locator(".lm-Menu .lm-Menu-itemLabel").filter(has_text=_exact(item)).first.click()
+
+
+def _save_docs_screenshot(src: Path) -> None:
+    from PIL import Image
+
+    DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    with Image.open(src) as im:
+        small = im.convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT)
+        small.save(DOCS_SCREENSHOT, optimize=True)
+
+
+def test_student_and_instructor_in_jupyterlab(lab, page, capsys):
+    from playwright.sync_api import expect
+
+    steps = Steps(page, lab.started)
+    try:
+        # ---- Student: open the released notebook --------------------------------
+        rel = f"{COURSE_DIR.name}/release/{ASSIGNMENT}/{NOTEBOOK}"
+        page.goto(lab.url(f"lab/tree/{rel}?token={lab.token}"), wait_until="domcontentloaded")
+        panel = page.locator(".jp-NotebookPanel").filter(
+            has=page.locator(".jp-Notebook")
+        ).first
+        expect(panel).to_be_visible()
+        idle = panel.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')
+        expect(idle).to_have_count(1, timeout=RUN_TIMEOUT_MS)
+
+        code_cells = panel.locator(".jp-Notebook .jp-CodeCell")
+        placeholder = code_cells.filter(has_text="def compute_content_cost").filter(
+            has_text="raise NotImplementedError()"
+        )
+        expect(placeholder).to_have_count(1)
+        # Pin the graded cell (and the check right after it) by position: the
+        # text that found it is about to change.
+        index = placeholder.evaluate(
+            "el => [...el.closest('.jp-Notebook').querySelectorAll('.jp-CodeCell')].indexOf(el)"
+        )
+        graded, check = code_cells.nth(index), code_cells.nth(index + 1)
+        graded.scroll_into_view_if_needed()
+        steps.shot("01_student_opens_notebook")
+
+        # ---- Student: type a solution in place of the placeholder ---------------
+        graded.locator(".cm-line").filter(has_text="# YOUR CODE HERE").click()
+        page.keyboard.press("Home")  # to the end of the indentation
+        page.keyboard.press("Control+Shift+End")  # the stub, to the end of the cell
+        page.keyboard.type(SOLUTION_LINES[0])
+        for line in SOLUTION_LINES[1:]:
+            page.keyboard.press("Enter")
+            # Whatever indentation the editor offered, replace it with the body's.
+            page.keyboard.press("Shift+Home")
+            page.keyboard.type("    " + line)
+        page.keyboard.press("Escape")  # leave edit mode
+        typed = graded.locator(".cm-content").inner_text()
+        for line in SOLUTION_LINES:
+            assert f"    {line}\n" in typed + "\n", f"editor holds:\n{typed}"
+        assert "NotImplementedError" not in typed and "YOUR CODE HERE" not in typed, typed
+        steps.shot("02_student_types_solution")
+
+        # ---- Student: run the notebook; the check after the graded cell passes ---
+        _menu(page, "Run", "Run All Cells")
+        outcome = check.locator(".jp-OutputArea-output").filter(
+            has_text=re.compile(r"passed|Error|Traceback")
+        )
+        expect(outcome.first).to_be_visible(timeout=RUN_TIMEOUT_MS)
+        output = check.locator(".jp-OutputArea").inner_text()
+        assert "passed" in output and "Error" not in output, f"check cell says:\n{output}"
+        # Let the rest of the notebook finish: no cell queued ("[*]"), kernel idle.
+        queued = panel.locator(".jp-InputPrompt").filter(has_text="[*]")
+        expect(queued).to_have_count(0, timeout=RUN_TIMEOUT_MS)
+        expect(idle).to_have_count(1, timeout=RUN_TIMEOUT_MS)
+        graded.evaluate("el => el.scrollIntoView({block: 'start'})")
+        student_view = steps.shot("03_student_check_passes")
+
+        # ---- Student: nbgrader's Validate from the notebook toolbar -------------
+        panel.locator("jp-button.validate-button").click()
+        dialog = page.locator(".nbgrader-SuccessDialog, .nbgrader-ErrorDialog")
+        expect(dialog).to_be_visible(timeout=RUN_TIMEOUT_MS)
+        steps.shot("04_student_validate")
+        text = dialog.inner_text()
+        assert "Success! Your notebook passes all the tests." in text, f"Validate says:\n{text}"
+        assert page.locator(".nbgrader-ErrorDialog").count() == 0, text
+        dialog.locator("button.jp-Dialog-button").first.click()
+        expect(dialog).to_have_count(0)
+
+        # ---- Instructor: the formgrader lists the assignment --------------------
+        _menu(page, "Nbgrader", "Formgrader")
+        tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab").filter(has_text="Formgrader")
+        expect(tab).to_have_count(1)
+        frame = page.locator("#jp-main-dock-panel iframe").last.content_frame
+        expect(frame.locator(".breadcrumb li").first).to_have_text("Assignments")
+        row = frame.locator("#main-table tr").filter(
+            has=frame.locator("td.name", has_text=_exact(ASSIGNMENT))
+        )
+        expect(row).to_have_count(1)
+        steps.shot("05_instructor_formgrader")
+
+        if os.environ.get("NST_UPDATE_DOCS_SCREENSHOT"):
+            _save_docs_screenshot(student_view)
+    except Exception:
+        try:
+            steps.shot("99_failure")
+        except Exception as exc:  # the page may be gone; keep the first error
+            print(f"no failure screenshot: {exc}")
+        raise
+    finally:
+        elapsed = time.monotonic() - steps.start
+        report = "\n".join(steps.times + [f"{elapsed:7.1f}s  total (server start to last step)"])
+        (ARTIFACTS / "timings.txt").write_text(report + "\n")
+        with capsys.disabled():
+            print(f"\nbrowser end-to-end steps (screenshots in {ARTIFACTS.relative_to(REPO)}/):\n{report}")
