@@ -5,7 +5,8 @@ Each step of the course that has something to show adds a function to
 and VGG19) and runs the steps in order. Figures go to ``output/`` and
 plotting is headless, so it works on servers and in CI.
 
-Today it has one step: feature maps of a shallow and a deep VGG19 layer.
+Steps: feature maps of a shallow and a deep VGG19 layer; then the whole
+reference series, run headless, which paints the generated image.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 
 from nst_utils import config
 
@@ -48,53 +48,53 @@ def _headless_pyplot():
 
 
 def step_feature_maps(ctx: DemoContext) -> Path:
-    """Save a grid of feature maps: the photo, then channels of a shallow and a deep layer.
-
-    The channels shown are the most active ones on this photo (largest mean
-    activation), which says more than the first few, some of which are
-    often all zero.
-    """
+    """Save a grid of feature maps of a shallow and a deep layer for the content photo."""
     from nst_utils.features import FeatureExtractor
+    from nst_utils.plotting import show_feature_maps
 
     plt = _headless_pyplot()
-    extract = FeatureExtractor([SHALLOW_LAYER, DEEP_LAYER], model=ctx.vgg)
-    maps = {name: value.numpy()[0] for name, value in extract(ctx.content).items()}
-
-    columns = CHANNELS_SHOWN
-    fig, axes = plt.subplots(3, columns, figsize=(2 * columns, 6.6))
-    for ax in axes.flat:
-        ax.axis("off")
-    photo = np.asarray(ctx.content)[0]
-    axes[0, 0].imshow(np.clip(photo, 0, 1))
-    axes[0, 0].set_title("content photo", fontsize=9)
-    for row, name in enumerate([SHALLOW_LAYER, DEEP_LAYER], start=1):
-        fmap = maps[name]
-        strongest = np.argsort(fmap.mean(axis=(0, 1)))[::-1][:columns]
-        for col, channel in enumerate(strongest):
-            axes[row, col].imshow(fmap[:, :, channel], cmap="viridis")
-            axes[row, col].set_title(f"{name}\nch {channel} ({fmap.shape[0]}x{fmap.shape[1]})", fontsize=7)
+    features = FeatureExtractor([SHALLOW_LAYER, DEEP_LAYER], model=ctx.vgg)(ctx.content)
+    fig = show_feature_maps(features, channels=CHANNELS_SHOWN)
     kind = "random" if ctx.vgg.weights_source == "random" else "pretrained"
-    fig.suptitle(
-        f"VGG19 feature maps ({kind} weights): shallow layers see edges and colours, "
-        "deep layers see larger parts",
-        fontsize=10,
-    )
+    fig.suptitle(f"VGG19 feature maps ({kind} weights): shallow layers see edges and "
+                 "colours, deep layers see larger parts", fontsize=10)
     fig.tight_layout()
     ctx.output_dir.mkdir(parents=True, exist_ok=True)
     path = ctx.output_dir / "feature_maps.png"
     fig.savefig(path, dpi=100)
     plt.close(fig)
-    print(
-        f"Feature maps of {SHALLOW_LAYER} {maps[SHALLOW_LAYER].shape} and "
-        f"{DEEP_LAYER} {maps[DEEP_LAYER].shape} -> {path}"
-    )
+    shapes = {name: tuple(value.shape[1:]) for name, value in features.items()}
+    print(f"Feature maps of {SHALLOW_LAYER} {shapes[SHALLOW_LAYER]} and "
+          f"{DEEP_LAYER} {shapes[DEEP_LAYER]} -> {path}")
     return path
 
 
+def step_reference_series(ctx: DemoContext) -> Path:
+    """Run the reference notebooks (the instructor versions) headless, top to bottom.
+
+    Notebook 04 paints with the reference cost functions and saves the
+    generated image and its loss curve to ``output/``; the executed notebooks
+    are kept in ``output/executed/`` to read with their outputs.
+    """
+    from nst_utils.notebook_runner import run_folder
+
+    executed = ctx.output_dir / "executed"
+    results = run_folder(config.SOURCE_DIR, out=executed, echo=lambda line: print("   ", line))
+    failed = [r.notebook for r in results if not r.ok]
+    if failed:
+        raise SystemExit(f"These notebooks failed: {', '.join(failed)} (see {executed}).")
+    for name in ("generated.png", "loss_curve.png"):
+        if (config.OUTPUT_DIR / name).exists():
+            ctx.outputs.append(config.OUTPUT_DIR / name)
+    return executed
+
+
 #: The demo's steps, in course order. Later parts of the course append here.
-STEPS: list[tuple[str, Callable[[DemoContext], Path]]] = [
-    ("VGG19 feature maps", step_feature_maps),
-]
+STEPS: dict[str, tuple[str, Callable[[DemoContext], Path]]] = {
+    "feature-maps": ("VGG19 feature maps", step_feature_maps),
+    "notebooks": ("the reference notebooks, headless (paints with the reference costs)",
+                  step_reference_series),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         "--size", type=int, nargs=2, metavar=("HEIGHT", "WIDTH"), default=None,
         help=f"image size (default {config.IMAGE_SIZE}, or {config.GRADING_IMAGE_SIZE} while grading)",
     )
+    parser.add_argument("--only", nargs="+", choices=list(STEPS), help="run only these steps")
     args = parser.parse_args(argv)
+    steps = [STEPS[name] for name in (args.only or STEPS)]
     size = tuple(args.size) if args.size else (
         config.GRADING_IMAGE_SIZE if config.grading_mode() else config.IMAGE_SIZE
     )
@@ -118,8 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Content photo: {config.DEFAULT_CONTENT_IMAGE}, {size[0]}x{size[1]} pixels")
     ctx.vgg = load_vgg19("auto")
     print(f"VGG19 weights: {ctx.vgg.weights_source}")
-    for number, (title, step) in enumerate(STEPS, start=1):
-        print(f"[{number}/{len(STEPS)}] {title}")
+    for number, (title, step) in enumerate(steps, start=1):
+        print(f"[{number}/{len(steps)}] {title}")
         ctx.outputs.append(step(ctx))
     print(f"Done in {time.perf_counter() - start:.1f} s. Wrote:")
     for path in ctx.outputs:

@@ -304,7 +304,7 @@ def test_demo_writes_feature_map_figure(isolated_search, tmp_path, capsys):
     from nst_utils import demo
 
     out_dir = tmp_path / "out"
-    assert demo.main(["--output", str(out_dir), "--size", "48", "64"]) == 0
+    assert demo.main(["--output", str(out_dir), "--size", "48", "64", "--only", "feature-maps"]) == 0
     figure = out_dir / "feature_maps.png"
     assert figure.is_file() and figure.stat().st_size > 10_000
     out = capsys.readouterr().out
