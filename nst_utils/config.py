@@ -17,7 +17,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 IMAGES_DIR = REPO_ROOT / "images"
 PRETRAINED_DIR = REPO_ROOT / "pretrained"
-OUTPUT_DIR = REPO_ROOT / "output"
+#: Where demos and notebook 04 save pictures (override with $NST_OUTPUT_DIR).
+OUTPUT_DIR = Path(os.environ.get("NST_OUTPUT_DIR") or REPO_ROOT / "output")
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 
 #: The images every notebook starts from (files in ``images/``).
@@ -139,3 +140,18 @@ GRADED_FUNCTIONS: dict[str, tuple[str, float]] = {
 
 #: Provided (ungraded) function that combines the per-layer style costs.
 STYLE_COST_FUNCTION = ("compute_style_cost", "03_style_cost.ipynb")
+
+# --------------------------------------------------------------------------
+# The style-transfer engine (nst_utils.transfer): defaults of notebook 04,
+# notebook 05 and the command line. Measured by bench/generation.py.
+# --------------------------------------------------------------------------
+#: Optimiser: "adam" (with ADAM_BETA_1 and ADAM_EPSILON above) or "lbfgs".
+ENGINE_OPTIMIZER = "adam"
+#: Adam's step size on [0, 1] pixels.
+ENGINE_LEARNING_RATE = 0.02
+#: Steps at IMAGE_SIZE.
+ENGINE_STEPS = 150
+#: Starting image: "content", "noise" or "mix" (content plus uniform noise).
+ENGINE_INIT = "mix"
+#: Amplitude of the uniform noise of the "mix" start (the original course's 0.25).
+ENGINE_NOISE = 0.25

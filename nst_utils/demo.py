@@ -79,13 +79,14 @@ def step_reference_series(ctx: DemoContext) -> Path:
     from nst_utils.notebook_runner import run_folder
 
     executed = ctx.output_dir / "executed"
-    results = run_folder(config.SOURCE_DIR, out=executed, echo=lambda line: print("   ", line))
+    results = run_folder(config.SOURCE_DIR, out=executed, echo=lambda line: print("   ", line),
+                         env={"NST_OUTPUT_DIR": str(ctx.output_dir)})
     failed = [r.notebook for r in results if not r.ok]
     if failed:
         raise SystemExit(f"These notebooks failed: {', '.join(failed)} (see {executed}).")
-    for name in ("generated.png", "loss_curve.png"):
-        if (config.OUTPUT_DIR / name).exists():
-            ctx.outputs.append(config.OUTPUT_DIR / name)
+    for name in ("generated.png", "loss_curve.png", "side_by_side.png"):
+        if (ctx.output_dir / name).exists():
+            ctx.outputs.append(ctx.output_dir / name)
     return executed
 
 
