@@ -52,6 +52,8 @@ IMAGE_SIZE = (300, 400)
 #: Size and step count used while nbgrader grades (keeps a cell to seconds).
 GRADING_IMAGE_SIZE = (64, 64)
 GRADING_STEPS = 3
+#: Size of the quick illustrations in notebooks 01-03 (longest side).
+PREVIEW_SIZE = 224
 #: Smallest side VGG19 accepts so that block5 still has at least 1x1 maps.
 MIN_IMAGE_SIDE = 32
 #: Images with more pixels than this are refused (decompression-bomb guard).
@@ -113,6 +115,12 @@ RANDOM_WEIGHTS_SEED = 0
 def grading_mode() -> bool:
     """True while nbgrader executes a notebook (it sets ``NBGRADER_EXECUTION``)."""
     return bool(os.environ.get("NBGRADER_EXECUTION"))
+
+
+def preview_size(size=None):
+    """``size`` (default ``PREVIEW_SIZE``) for an illustration, or the tiny grading size
+    while nbgrader grades, so that ungraded cells cost seconds there."""
+    return GRADING_IMAGE_SIZE if grading_mode() else (size or PREVIEW_SIZE)
 
 # --------------------------------------------------------------------------
 # The notebook series (one nbgrader assignment)
