@@ -1,0 +1,353 @@
+"""Benchmark: how fast does the engine make a picture, against the original course's recipe?
+
+Run from the repository root::
+
+    python bench/generation.py            # a readable report
+    python bench/generation.py --json     # ... and, as the last line, one JSON object
+
+Everything runs in one process, on this machine, with one VGG19 (the real
+weights when found, else the course's seeded random ones) and one objective:
+the reference cost functions (``autograder.reference``) with the course's
+layers (``config.CONTENT_LAYER``, ``config.STYLE_LAYERS``), ``alpha`` =
+``config.ALPHA``, ``beta`` = ``config.BETA``, images preprocessed by
+``nst_utils.features.preprocess_for_vgg``, at ``config.IMAGE_SIZE``
+(coffee.jpg and swirls.png).
+
+* **baseline**: the original course's TensorFlow 2 recipe, written out here:
+  the generated image is a ``tf.Variable`` started at the content image plus
+  uniform noise in [-0.25, 0.25] and clipped to [0, 1]; a ``tf.function``
+  train step computes the costs, takes the gradient, applies Adam
+  (``config.LEARNING_RATE``, ``config.ADAM_BETA_1``, ``config.ADAM_EPSILON``)
+  and clips the image back into [0, 1]; float32.
+* **ours**: ``nst_utils.transfer.style_transfer`` with its defaults
+  (``config.ENGINE_*``), unless options below change them.
+
+Figures:
+
+* ``step_time_ratio``: median seconds per step of ours / of the baseline, both
+  in float32, measured in alternating blocks so that a busy machine slows
+  both alike (target <= 1).
+* ``time_to_loss_ratio``: our wall time until our image's cost is at most the
+  cost of the baseline's image after ``--steps`` (100) steps, divided by the
+  baseline's wall time for those steps (target <= 0.5). Both clocks start
+  before the targets are computed and include tracing. Every cost compared is
+  recomputed afterwards, untimed, by one float32 evaluation of the objective
+  above on the image itself, so precision or resolution tricks cannot flatter
+  the figure.
+* peak memory (resident set size) of each run, the counter reset before it.
+* ``notebook04_seconds``: wall time of notebook 04's run with its defaults, in
+  a fresh Python process: from the start of the process (imports, VGG19,
+  images) to the final image (target <= 90 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from nst_utils import config  # noqa: E402
+from nst_utils._tf import tf  # noqa: E402
+
+
+# ---------------------------------------------------------------------------
+# Memory: the resident-set high-water mark of this process, resettable on Linux
+# ---------------------------------------------------------------------------
+def _status(field: str) -> float | None:
+    try:
+        text = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    found = re.search(rf"^{field}:\s+(\d+) kB", text, re.M)
+    return int(found.group(1)) / 1024 if found else None
+
+
+def reset_peak() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+class Phase:
+    """Peak and starting resident memory (MiB) of a stretch of work."""
+
+    def __enter__(self):
+        self.resettable = reset_peak()
+        self.start_mib = _status("VmRSS")
+        return self
+
+    def __exit__(self, *exc):
+        self.peak_mib = _status("VmHWM") if self.resettable else None
+
+    def report(self) -> dict:
+        return {
+            "peak_rss_mib": None if self.peak_mib is None else round(self.peak_mib, 1),
+            "peak_above_start_mib": None
+            if self.peak_mib is None
+            else round(self.peak_mib - self.start_mib, 1),
+        }
+
+
+# ---------------------------------------------------------------------------
+# The baseline: the original course's TF2 recipe
+# ---------------------------------------------------------------------------
+class Baseline:
+    def __init__(self, extractor, content, style, costs, seed: int):
+        import keras
+
+        self.extractor, self.costs = extractor, costs
+        self.content, self.style, self.seed = content, style, seed
+        self.keras = keras
+
+    def start(self):
+        """Targets, the noisy start, the optimiser and the traced step (all timed by the caller)."""
+        costs, extractor = self.costs, self.extractor
+        a_C = extractor(self.content)[config.CONTENT_LAYER]
+        a_S = extractor(self.style)
+        noise = tf.random.stateless_uniform(self.content.shape, seed=(self.seed, 0), minval=-0.25, maxval=0.25)
+        generated = tf.Variable(tf.clip_by_value(self.content + noise, 0.0, 1.0))
+        optimizer = self.keras.optimizers.Adam(
+            learning_rate=config.LEARNING_RATE, beta_1=config.ADAM_BETA_1, epsilon=config.ADAM_EPSILON
+        )
+        optimizer.build([generated])  # as the engine does: one trace, not two (favours the baseline)
+
+        @tf.function
+        def train_step(generated_image):
+            with tf.GradientTape() as tape:
+                a_G = extractor(generated_image)
+                J_style = costs["compute_style_cost"](a_S, a_G)
+                J_content = costs["compute_content_cost"](a_C, a_G[config.CONTENT_LAYER])
+                J = costs["total_cost"](J_content, J_style, alpha=config.ALPHA, beta=config.BETA)
+            grad = tape.gradient(J, generated_image)
+            optimizer.apply_gradients([(grad, generated_image)])
+            generated_image.assign(tf.clip_by_value(generated_image, 0.0, 1.0))
+            return J
+
+        self.generated, self.train_step = generated, train_step
+        return self
+
+    def steps(self, n: int) -> list[float]:
+        """Run ``n`` steps; seconds of each."""
+        times = []
+        for _ in range(n):
+            tick = time.perf_counter()
+            self.train_step(self.generated).numpy()
+            times.append(time.perf_counter() - tick)
+        return times
+
+
+# ---------------------------------------------------------------------------
+# Notebook 04's defaults, in a fresh process
+# ---------------------------------------------------------------------------
+NOTEBOOK04 = r"""
+import json
+import time
+from nst_utils import config
+from nst_utils.transfer import style_transfer
+import autograder.reference as ref
+result = style_transfer(
+    config.DEFAULT_CONTENT_IMAGE, config.DEFAULT_STYLE_IMAGE,
+    compute_content_cost=ref.compute_content_cost, compute_style_cost=ref.compute_style_cost,
+    total_cost=ref.total_cost, alpha=config.ALPHA, beta=config.BETA, save_every=25, seed=0,
+    progress=False,
+)
+done = time.perf_counter()
+print("NOTEBOOK04", json.dumps({
+    "style_transfer_seconds": result.seconds, "steps": len(result.history["step"]),
+    "size": list(result.image.shape[1:3]), "final_J": result.final_loss,
+    "first_J": result.history["total"][0], "settings": {k: str(v) for k, v in result.settings.items()},
+}))
+"""
+
+
+def run_notebook04() -> dict:
+    tick = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", NOTEBOOK04], cwd=ROOT, capture_output=True, text=True, timeout=900,
+        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+    )
+    wall = time.perf_counter() - tick
+    line = next((l for l in done.stdout.splitlines() if l.startswith("NOTEBOOK04 ")), None)
+    if done.returncode or line is None:
+        return {"error": (done.stderr or done.stdout)[-2000:]}
+    figures = json.loads(line.split(" ", 1)[1])
+    figures["seconds_wall_including_python_start"] = wall
+    return figures
+
+
+# ---------------------------------------------------------------------------
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    parser.add_argument("--steps", type=int, default=100, help="baseline steps that set the target loss")
+    parser.add_argument("--size", default="x".join(map(str, config.IMAGE_SIZE)), help="HEIGHTxWIDTH")
+    parser.add_argument("--block", type=int, default=10, help="steps per timing block")
+    parser.add_argument("--blocks", type=int, default=3, help="timing blocks of each")
+    parser.add_argument("--max-steps", type=int, default=None,
+                        help="cap on our steps when chasing the baseline's loss (default: --steps)")
+    parser.add_argument("--optimizer", default=None, help="override ours (default config.ENGINE_OPTIMIZER)")
+    parser.add_argument("--lr", type=float, default=None, help="override ours (default config.ENGINE_LEARNING_RATE)")
+    parser.add_argument("--init", default=None, help="override ours (default config.ENGINE_INIT)")
+    parser.add_argument("--precision", default="float32", help="ours, for the time-to-loss run")
+    parser.add_argument("--coarse-to-fine", type=float, nargs="*", default=None)
+    parser.add_argument("--skip-notebook04", action="store_true")
+    args = parser.parse_args(argv)
+    height, width = (int(v) for v in args.size.lower().split("x"))
+    size = (height, width)
+
+    import autograder.reference as reference
+    from nst_utils.features import FeatureExtractor
+    from nst_utils.images import load_image
+    from nst_utils.transfer import style_transfer
+    from nst_utils.vgg19 import load_vgg19
+
+    costs = {
+        "compute_content_cost": reference.compute_content_cost,
+        "compute_style_cost": reference.compute_style_cost,
+        "total_cost": reference.total_cost,
+    }
+    vgg = load_vgg19("auto")
+    layers = [name for name, _ in config.STYLE_LAYERS] + [config.CONTENT_LAYER]
+    extractor = FeatureExtractor(layers, model=vgg)
+    content = load_image(config.DEFAULT_CONTENT_IMAGE, size=size)
+    style = load_image(config.DEFAULT_STYLE_IMAGE, size=size)
+
+    # One float32 judge of every image: the course objective, untimed.
+    a_C = extractor(content)[config.CONTENT_LAYER]
+    a_S = extractor(style)
+
+    @tf.function
+    def judge(image):
+        a_G = extractor(image)
+        J_content = costs["compute_content_cost"](a_C, a_G[config.CONTENT_LAYER])
+        J_style = costs["compute_style_cost"](a_S, a_G)
+        return costs["total_cost"](J_content, J_style, alpha=config.ALPHA, beta=config.BETA)
+
+    def cost_of(image) -> float:
+        return float(judge(tf.convert_to_tensor(image, tf.float32)))
+
+    report: dict = {
+        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} CPUs, TF {tf.__version__}",
+        "weights": getattr(vgg, "weights_source", "?"),
+        "size": list(size),
+        "objective": (
+            f"autograder.reference costs; content {config.CONTENT_LAYER}, style "
+            f"{[n for n, _ in config.STYLE_LAYERS]} x0.2; alpha={config.ALPHA:g}, beta={config.BETA:g}; "
+            "preprocess_for_vgg; every compared J recomputed in float32 on the image"
+        ),
+        "baseline": (
+            f"course TF2 recipe: content+U(-0.25,0.25) start, tf.function step, Adam(lr={config.LEARNING_RATE}, "
+            f"beta_1={config.ADAM_BETA_1}, epsilon={config.ADAM_EPSILON}), clip to [0,1], float32"
+        ),
+    }
+
+    # 1. The baseline: 100 steps, its wall time and the loss it reaches.
+    baseline = Baseline(extractor, content, style, costs, seed=0)
+    with Phase() as memory:
+        tick = time.perf_counter()
+        baseline.start()
+        base_times = baseline.steps(args.steps)
+        base_wall = time.perf_counter() - tick
+    target = cost_of(baseline.generated)
+    report["baseline_run"] = {
+        "steps": args.steps, "wall_seconds": round(base_wall, 3),
+        "first_step_seconds": round(base_times[0], 3), "J_after_steps": target, **memory.report(),
+    }
+
+    # 2. Seconds per step, ours (engine defaults, float32) against the baseline, in alternating blocks.
+    ours_blocks, base_blocks = [], [t for t in base_times[1:]]
+    for _ in range(args.blocks):
+        result = style_transfer(content, style, **costs, model=vgg, steps=args.block + 1,
+                                progress=False, seed=0, precision="float32")
+        seconds = result.history["seconds"]
+        ours_blocks += [b - a for a, b in zip(seconds[1:], seconds[2:])] + [seconds[1] - seconds[0]]
+        base_blocks += baseline.steps(args.block)
+    ours_step, base_step = statistics.median(ours_blocks), statistics.median(base_blocks)
+    report["step_seconds"] = {"ours_default_float32": round(ours_step, 4), "baseline": round(base_step, 4)}
+    report["step_time_ratio"] = round(ours_step / base_step, 4)
+
+    # 3. Our wall time to the baseline's loss.
+    chase = {"steps": args.max_steps or args.steps, "save_every": 1, "progress": False, "seed": 0,
+             "precision": args.precision}
+    for key, value in (("optimizer", args.optimizer), ("learning_rate", args.lr), ("init", args.init),
+                       ("coarse_to_fine", tuple(args.coarse_to_fine) if args.coarse_to_fine else None)):
+        if value is not None:
+            chase[key] = value
+    with Phase() as memory:
+        result = style_transfer(content, style, **costs, model=vgg, **chase)
+    seconds = dict(zip(result.history["step"], result.history["seconds"]))
+    reached = None
+    for step, image in result.snapshots:
+        if image.shape[1:3] != tuple(size):
+            continue  # a coarse stage: not a candidate picture
+        if cost_of(image) <= target:
+            reached = step
+            break
+    ours_settings = {k: (list(v) if isinstance(v, tuple) else v) for k, v in result.settings.items()
+                     if k in ("optimizer", "learning_rate", "init", "noise", "precision", "coarse_to_fine", "steps")}
+    report["ours_run"] = {
+        "settings": ours_settings, "steps_run": len(result.history["step"]),
+        "wall_seconds": round(result.history["seconds"][-1], 3),
+        "J_final": cost_of(result.image), **memory.report(),
+    }
+    if reached is None:
+        report["time_to_loss_ratio"] = None
+        report["ours_run"]["reached_baseline_loss"] = False
+    else:
+        # Time until the end of the step that produced that image (history times are taken after each step).
+        report["ours_run"].update(reached_baseline_loss=True, steps_to_baseline_loss=reached,
+                                  seconds_to_baseline_loss=round(seconds[reached], 3))
+        report["time_to_loss_ratio"] = round(seconds[reached] / base_wall, 4)
+
+    # 4. Notebook 04 with its defaults, from a fresh process.
+    if not args.skip_notebook04:
+        report["notebook04"] = run_notebook04()
+        report["notebook04_seconds"] = report["notebook04"].get("seconds_wall_including_python_start")
+
+    # Report.
+    print(f"machine: {report['machine']}; VGG19 weights: {report['weights']}; size {height}x{width}")
+    print(f"objective: {report['objective']}")
+    print(f"baseline: {report['baseline']}")
+    b = report["baseline_run"]
+    print(f"  {b['steps']} steps in {b['wall_seconds']:.1f} s -> J = {b['J_after_steps']:.5g}; peak RSS {b['peak_rss_mib']} MiB")
+    s = report["step_seconds"]
+    print(f"step time: ours {s['ours_default_float32']:.3f} s, baseline {s['baseline']:.3f} s "
+          f"-> step_time_ratio {report['step_time_ratio']:.3f} (target <= 1)")
+    o = report["ours_run"]
+    if o["reached_baseline_loss"]:
+        print(f"ours {o['settings']}: J <= baseline's after {o['steps_to_baseline_loss']} steps, "
+              f"{o['seconds_to_baseline_loss']:.1f} s -> time_to_loss_ratio {report['time_to_loss_ratio']:.3f} "
+              f"(target <= 0.5); peak RSS {o['peak_rss_mib']} MiB")
+    else:
+        print(f"ours {o['settings']}: did not reach the baseline's J in {o['steps_run']} steps "
+              f"(final J {o['J_final']:.5g})")
+    if "notebook04" in report:
+        n = report["notebook04"]
+        if "error" in n:
+            print("notebook 04 defaults: FAILED\n" + n["error"])
+        else:
+            print(f"notebook 04 defaults: {n['steps']} steps at {n['size'][0]}x{n['size'][1]}: "
+                  f"{n['seconds_wall_including_python_start']:.1f} s from process start "
+                  f"({n['style_transfer_seconds']:.1f} s in style_transfer), J {n['first_J']:.4g} -> {n['final_J']:.4g} "
+                  "(target <= 90 s)")
+    if args.json:
+        print(json.dumps(report, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

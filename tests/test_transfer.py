@@ -1,0 +1,341 @@
+"""Tests of the style-transfer engine (nst_utils.transfer) and its colour helpers.
+
+Every run is tiny (48x48 pixels, a few steps) on a seeded random VGG19,
+loaded once for the module, with the reference cost functions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autograder.reference as reference
+from nst_utils import config
+from nst_utils._tf import tf
+from nst_utils.color import keep_content_colors, rgb_to_yiq
+from nst_utils.errors import NotImplementedYet, NSTError
+from nst_utils.images import load_image
+from nst_utils.transfer import (
+    LossNotFiniteError,
+    SettingsError,
+    TransferResult,
+    layer_weights,
+    plot_history,
+    prepare_style_image,
+    style_transfer,
+    total_variation,
+)
+
+SIZE = (48, 48)
+COSTS = dict(
+    compute_content_cost=reference.compute_content_cost,
+    compute_style_cost=reference.compute_style_cost,
+    total_cost=reference.total_cost,
+)
+
+
+@pytest.fixture(scope="module")
+def vgg():
+    from nst_utils.vgg19 import load_vgg19
+
+    return load_vgg19("random")
+
+
+@pytest.fixture(scope="module")
+def pictures():
+    return load_image("coffee.jpg", size=SIZE), load_image("swirls.png", size=SIZE), load_image("mosaic.png", size=SIZE)
+
+
+@pytest.fixture()
+def run(vgg, pictures):
+    content, style, _ = pictures
+
+    def go(**options):
+        options.setdefault("size", SIZE)
+        options.setdefault("steps", 3)
+        options.setdefault("progress", False)
+        options.setdefault("seed", 0)
+        for name, function in COSTS.items():
+            options.setdefault(name, function)
+        return style_transfer(options.pop("content", content), options.pop("style", style),
+                              model=vgg, **options)
+
+    return go
+
+
+def _in_unit_range(image):
+    return float(np.min(image)) >= 0.0 and float(np.max(image)) <= 1.0
+
+
+# ---------------------------------------------------------------- the basic run
+def test_adam_run_lowers_the_cost_and_records_everything(run):
+    result = run(steps=6, save_every=2, init="content")
+    assert isinstance(result, TransferResult)
+    assert result.image.shape == (1, *SIZE, 3) and result.image.dtype == np.float32
+    assert _in_unit_range(result.image)
+    history = result.history
+    assert history["step"] == [1, 2, 3, 4, 5, 6]
+    assert all(len(values) == 6 for values in history.values())
+    assert history["total"][-1] < history["total"][0]
+    assert history["seconds"] == sorted(history["seconds"])
+    assert [step for step, _ in result.snapshots] == [2, 4, 6]
+    np.testing.assert_array_equal(result.snapshots[-1][1], result.image)
+    settings = result.settings
+    assert settings["optimizer"] == config.ENGINE_OPTIMIZER
+    assert settings["learning_rate"] == config.ENGINE_LEARNING_RATE
+    assert settings["content_layers"] == ((config.CONTENT_LAYER, 1.0),)
+    assert settings["style_layers"] == tuple(config.STYLE_LAYERS)
+    assert "6 steps" in repr(result)
+
+
+def test_total_is_the_learners_total_cost_of_the_learners_costs(run):
+    result = run(steps=1, alpha=3.0, beta=7.0)
+    h = result.history
+    assert h["total"][0] == pytest.approx(3.0 * h["content"][0] + 7.0 * h["style"][0], rel=1e-5)
+
+
+def test_step_is_traced_once_not_per_step(run):
+    calls = {"n": 0}
+
+    def counting_content_cost(a_C, a_G):
+        calls["n"] += 1  # runs only while TensorFlow traces the step
+        return reference.compute_content_cost(a_C, a_G)
+
+    for steps in (2, 6):
+        calls["n"] = 0
+        run(steps=steps, compute_content_cost=counting_content_cost)
+        assert calls["n"] == 1, f"{steps} steps traced the step {calls['n']} times"
+
+
+def test_seed_makes_a_noisy_start_repeatable(run):
+    first = run(init="mix", seed=7, steps=2)
+    second = run(init="mix", seed=7, steps=2)
+    other = run(init="mix", seed=8, steps=2)
+    np.testing.assert_allclose(first.image, second.image, atol=1e-6)
+    assert np.abs(first.image - other.image).max() > 1e-3
+
+
+def test_start_images(run, pictures):
+    content = pictures[0]
+    untouched = run(init="content", steps=0)
+    np.testing.assert_allclose(untouched.image, content.numpy(), atol=1e-6)
+    assert untouched.history["step"] == []
+    noise = run(init="noise", steps=0, seed=1)
+    assert np.abs(noise.image - content.numpy()).mean() > 0.15
+    mix = run(init="mix", noise=0.1, steps=0, seed=1)
+    assert 0 < np.abs(mix.image - content.numpy()).max() <= 0.1 + 1e-6
+
+
+def test_lbfgs_keeps_pixels_in_range_and_lowers_the_cost(run):
+    result = run(optimizer="lbfgs", steps=4, init="mix", seed=0)
+    assert _in_unit_range(result.image)
+    assert 1 <= len(result.history["step"]) <= 4
+    assert result.history["total"][-1] < result.history["total"][0]
+
+
+# ---------------------------------------------------------------- the options
+def test_total_variation_smooths(run):
+    plain = run(steps=5, init="noise", seed=3)
+    smooth = run(steps=5, init="noise", seed=3, tv_weight=1e9)
+    assert all(v > 0 for v in smooth.history["tv"]) and not any(plain.history["tv"])
+    assert float(total_variation(smooth.image)) < float(total_variation(plain.image))
+    assert smooth.history["total"][0] == pytest.approx(
+        plain.history["total"][0] + 1e9 * smooth.history["tv"][0], rel=1e-4
+    )
+
+
+def test_total_variation_of_flat_and_striped_images():
+    flat = tf.fill((1, 8, 8, 3), 0.5)
+    assert float(total_variation(flat)) == 0.0
+    stripes = tf.tile(tf.constant([0.0, 1.0])[None, None, :, None], (1, 8, 4, 3))
+    assert float(total_variation(stripes)) == pytest.approx(1.0)
+
+
+def test_preserve_colors_keeps_the_photos_chroma(run, pictures):
+    content = pictures[0]
+    result = run(steps=2, preserve_colors=True, init="content")
+    plain = run(steps=2, init="content")
+    ours, photo, painted = (rgb_to_yiq(x).numpy() for x in (result.image, content, plain.image))
+    inside = (result.image > 0.02).all(-1) & (result.image < 0.98).all(-1)  # not clipped
+    assert inside.mean() > 0.5
+    np.testing.assert_allclose(ours[..., 1:][inside], photo[..., 1:][inside], atol=2e-3)
+    np.testing.assert_allclose(ours[..., 0][inside], painted[..., 0][inside], atol=2e-3)
+
+
+def test_keep_content_colors_resizes_the_content():
+    generated = tf.random.stateless_uniform((1, 16, 16, 3), seed=(1, 2))
+    content = tf.random.stateless_uniform((1, 32, 32, 3), seed=(3, 4))
+    out = keep_content_colors(generated, content)
+    assert out.shape == (1, 16, 16, 3) and _in_unit_range(out.numpy())
+
+
+def test_style_blend_weights(run, pictures):
+    _, swirls, mosaic = pictures
+    alone = run(style=swirls, init="content")
+    only_first = run(style=[swirls, mosaic], style_weights=[2, 0], init="content")
+    np.testing.assert_allclose(only_first.image, alone.image, atol=1e-5)
+    both = run(style=[swirls, mosaic], style_weights=[1, 3], init="content")
+    assert both.settings["style_weights"] == (0.25, 0.75)
+    assert np.abs(both.image - alone.image).max() > 1e-4
+    with pytest.raises(SettingsError, match="one weight per style"):
+        run(style=[swirls, mosaic], style_weights=[1])
+    with pytest.raises(SettingsError, match=">= 0"):
+        run(style=[swirls, mosaic], style_weights=[1, -1])
+    with pytest.raises(SettingsError, match="all 0"):
+        run(style=[swirls, mosaic], style_weights=[0, 0])
+
+
+def test_style_scale(run, pictures):
+    style = pictures[1]
+    same = prepare_style_image(style, SIZE, 1.0)
+    np.testing.assert_allclose(same.numpy(), style.numpy(), atol=1e-6)
+    small = prepare_style_image(style, (48, 64), 0.5)
+    big = prepare_style_image(style, (48, 64), 2.0)
+    assert small.shape == big.shape == (1, 48, 64, 3)
+    half = small.numpy()[0]
+    np.testing.assert_allclose(half[:, 32:], half[:, :32][:, ::-1], atol=1e-6)  # mirrored tiles
+    np.testing.assert_allclose(half[24:], half[:24][::-1], atol=1e-6)
+    result = run(style_scale=0.5, steps=2)
+    assert result.settings["style_scale"] == 0.5 and np.isfinite(result.final_loss)
+    for bad in (0, -1, float("nan")):
+        with pytest.raises(SettingsError, match="style_scale"):
+            run(style_scale=bad)
+    with pytest.raises(SettingsError, match="too small"):
+        run(style_scale=0.1)
+
+
+def test_choice_of_layers_and_weights(run):
+    result = run(
+        steps=2,
+        content_layers=[("block3_conv2", 0.5), ("block4_conv2", 0.5)],
+        style_layers={"block1_conv1": 0.7, "block2_conv1": 0.3},
+    )
+    assert result.settings["content_layers"] == (("block3_conv2", 0.5), ("block4_conv2", 0.5))
+    assert result.settings["style_layers"] == (("block1_conv1", 0.7), ("block2_conv1", 0.3))
+    assert layer_weights(["block1_conv1", "block2_conv1"]) == (("block1_conv1", 0.5), ("block2_conv1", 0.5))
+    weighted = run(steps=1, content_layers=[("block4_conv2", 2.0)])
+    single = run(steps=1)
+    assert weighted.history["content"][0] == pytest.approx(2 * single.history["content"][0], rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"content_layers": "block4_conv9"}, "Unknown VGG19 layer 'block4_conv9'.*Did you mean"),
+        ({"style_layers": [("conv1_1", 1.0)]}, "Unknown VGG19 layer 'conv1_1'"),
+        ({"style_layers": [("block1_conv1", -0.2)]}, "finite number >= 0"),
+        ({"style_layers": [("block1_conv1", 0.5), ("block1_conv1", 0.5)]}, "twice"),
+        ({"style_layers": [("block1_conv1", 0.0)]}, "at least one must be positive"),
+        ({"content_layers": []}, "empty"),
+        ({"alpha": -1}, "alpha"),
+        ({"beta": float("nan")}, "beta"),
+        ({"tv_weight": -1e-3}, "tv_weight"),
+        ({"learning_rate": 0}, "learning_rate"),
+        ({"optimizer": "sgd"}, "optimizer"),
+        ({"init": "zeros"}, "init"),
+        ({"precision": "float16"}, "precision"),
+        ({"save_every": 0}, "save_every"),
+        ({"steps": -1}, "steps"),
+        ({"coarse_to_fine": (0.5, 0.25)}, "increasing"),
+        ({"coarse_to_fine": (1.5,)}, "between 0 and 1"),
+    ],
+)
+def test_bad_settings_get_clear_errors(run, options, message):
+    with pytest.raises(SettingsError, match=message):
+        run(**options)
+
+
+def test_image_too_small_for_the_deepest_layer(run):
+    with pytest.raises(SettingsError, match=r"too small for layer 'block5_conv1'.*at least 16"):
+        run(size=(12, 40))
+    run(size=(12, 40), style_layers=[("block1_conv1", 1.0), ("block2_conv1", 1.0)],
+        content_layers="block3_conv1", steps=1)  # fine for shallow layers
+    with pytest.raises(SettingsError, match="coarse_to_fine"):
+        run(coarse_to_fine=(0.25,))
+
+
+def test_coarse_to_fine(run):
+    result = run(coarse_to_fine=(0.5,), steps=5, save_every=1)
+    assert result.history["stage"] == [0, 0, 1, 1, 1]
+    assert result.settings["steps"] == [2, 3]
+    assert [img.shape[1:3] for _, img in result.snapshots[:2]] == [(24, 24)] * 2
+    assert result.snapshots[-1][1].shape == (1, *SIZE, 3) == result.image.shape
+    explicit = run(coarse_to_fine=(0.5,), steps=[1, 2])
+    assert explicit.history["stage"] == [0, 1, 1]
+    with pytest.raises(SettingsError, match="one per coarse_to_fine"):
+        run(coarse_to_fine=(0.5,), steps=[1, 2, 3])
+
+
+def test_bfloat16_precision(run, capsys):
+    result = run(precision="bfloat16", steps=3, init="content")
+    from nst_utils.transfer import bfloat16_supported
+
+    expected = "bfloat16" if bfloat16_supported() else "float32"
+    assert result.settings["precision"] == expected
+    if expected == "float32":
+        assert "float32" in capsys.readouterr().out
+    assert np.isfinite(result.history["total"]).all()
+    assert result.history["total"][-1] < result.history["total"][0]
+    float32 = run(steps=1, init="content")
+    assert result.history["total"][0] == pytest.approx(float32.history["total"][0], rel=0.1)
+
+
+# ---------------------------------------------------------------- safety
+def test_nan_cost_stops_the_run_and_says_why(run):
+    def broken_content_cost(a_C, a_G):
+        return reference.compute_content_cost(a_C, a_G) / tf.constant(0.0)  # inf, then NaN gradients
+
+    with pytest.raises(LossNotFiniteError, match=r"step 1.*J_content became infinite") as caught:
+        run(compute_content_cost=broken_content_cost)
+    assert isinstance(caught.value, NSTError) and caught.value.result is not None
+
+
+def test_existing_snapshots_are_not_overwritten(run, tmp_path):
+    (tmp_path / "step_00002.png").write_bytes(b"keep me")
+    with pytest.raises(SettingsError, match="already exists"):
+        run(steps=2, save_every=1, snapshot_dir=tmp_path)
+    assert (tmp_path / "step_00002.png").read_bytes() == b"keep me"
+    assert not (tmp_path / "step_00001.png").exists()  # refused before any work
+    result = run(steps=2, save_every=1, snapshot_dir=tmp_path, overwrite=True)
+    assert [p.name for p in result.saved] == ["step_00001.png", "step_00002.png"]
+    assert (tmp_path / "step_00002.png").read_bytes() != b"keep me"
+
+
+def test_stub_cost_functions_name_the_notebook(run):
+    from pathlib import Path
+
+    from nst_utils.notebook_import import _not_yet
+
+    stub = _not_yet("total_cost", Path("04_total_cost_and_art.ipynb"))
+    with pytest.raises(NotImplementedYet, match="04_total_cost_and_art.ipynb"):
+        run(total_cost=stub)
+    with pytest.raises(SettingsError, match="must be a function"):
+        run(total_cost=3)
+
+
+def test_grading_mode_defaults_are_tiny(monkeypatch, vgg, capsys):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    result = style_transfer("coffee.jpg", "swirls.png", model=vgg, **COSTS)
+    assert result.image.shape[1:3] == config.GRADING_IMAGE_SIZE
+    assert len(result.history["step"]) == config.GRADING_STEPS
+    captured = capsys.readouterr()
+    assert captured.err == ""  # no progress bar (nbgrader scores stderr output 0)
+
+
+def test_progress_bar_goes_to_stdout(run, capsys):
+    run(steps=2, progress=True)
+    captured = capsys.readouterr()
+    assert "style transfer" in captured.out and "J=" in captured.out
+    assert captured.err == ""
+
+
+def test_plot_history(run):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    result = run(coarse_to_fine=(0.5,), steps=4, tv_weight=1.0)
+    figure = plot_history(result)
+    labels = [line.get_label() for line in figure.axes[0].get_lines()]
+    assert {"J (total)", "J_content", "J_style", "J_tv"} <= set(labels)
+    figure = plot_history(result.history, weighted=True, log=False)
+    assert "β·J_style" in [line.get_label() for line in figure.axes[0].get_lines()]
