@@ -2,6 +2,16 @@
 
 Used by every `python -m autograder` command (they pass it explicitly) and
 by JupyterLab's formgrader when started with `make lab-instructor`.
+
+Knobs an instructor may want to turn are read from the environment, so one
+file serves the formgrader, the command line and the tests:
+
+* ``NST_COURSE_ROOT``   the course folder (default: ``notebooks/`` of the repo)
+* ``NST_CELL_TIMEOUT``  seconds one cell may run while grading (default 90)
+* ``NST_EXCHANGE``      the exchange folder (default: ``<course>/exchange``)
+* ``NST_MAX_OUTPUT_LINES`` lines of output kept per cell (default 200)
+
+The meaning of every setting is explained in ``autograder/README.md``.
 """
 
 import os
@@ -10,10 +20,81 @@ from pathlib import Path
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 
 _REPO = Path(__file__).resolve().parent.parent
+_ROOT = os.environ.get("NST_COURSE_ROOT", str(_REPO / "notebooks"))
 
-c.CourseDirectory.root = os.environ.get("NST_COURSE_ROOT", str(_REPO / "notebooks"))
+c.CourseDirectory.root = _ROOT
 c.CourseDirectory.course_id = "nst-course"
+# Checkpoints, caches and the figures the notebooks save are never part of an assignment.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "output"]
+# Submissions are never larger than the notebooks plus a few images.
+c.CourseDirectory.max_file_size = 20_000  # kB
+
+# Students hand in through a folder inside the course unless told otherwise
+# (a shared JupyterHub sets NST_EXCHANGE to its common exchange folder).
+c.Exchange.root = os.environ.get("NST_EXCHANGE", str(Path(_ROOT) / "exchange"))
+c.Exchange.path_includes_course = True
 
 # What students get in place of a solution.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# ----------------------------------------------------------------- autograde
+# In grading mode (NBGRADER_EXECUTION is set) every notebook shrinks its heavy
+# work to seconds, so a generous per-cell limit never fails honest work, and
+# still ends an infinite loop: the kernel is interrupted, the cell records a
+# CellTimeoutError, and the remaining cells run.
+c.Execute.timeout = int(os.environ.get("NST_CELL_TIMEOUT", "90"))
+c.Execute.interrupt_on_timeout = True
+c.Execute.startup_timeout = 120
+c.Execute.extra_arguments = [
+    # No history database: kernels run in parallel and must not share a SQLite file.
+    "--HistoryManager.hist_file=:memory:",
+    "--HistoryManager.enabled=False",
+    # TensorFlow's C++ start-up messages go to the kernel's own stderr, not to the
+    # cell's output, where nbgrader would count them as a failure.
+    "--IPKernelApp.capture_fd_output=False",
+    # Short tracebacks: a learner's error is easier to read in the feedback.
+    "--InteractiveShell.xmode=Minimal",
+]
+
+# Python-level TensorFlow / absl / Keras warnings on stderr are noise, not errors.
+c.IgnorePattern.pattern = (
+    r"(?m)^(WARNING:(tensorflow|absl)|W0000|I0000|E0000|oneDNN|This TensorFlow binary|"
+    r"To enable the following instructions|.*(UserWarning|DeprecationWarning|FutureWarning):"
+    r".*(tensorflow|keras|absl|numpy|matplotlib))"
+)
+c.IgnorePattern.enabled = True
+
+# A million printed lines must not bloat the gradebook or the feedback.
+c.LimitOutput.max_lines = int(os.environ.get("NST_MAX_OUTPUT_LINES", "200"))
+c.LimitOutput.max_traceback = 60
+
+# A deleted test cell comes back (graded as usual); edited test cells and
+# changed cell types are overwritten from the source by nbgrader itself.
+c.OverwriteCells.add_missing_cells = True
+
+# Students are created as they are graded; nbgrader's own default, made explicit.
+c.Autograde.create_student = True
+# nbgrader's autograde steps, with Execute replaced by one that puts the
+# reference versions of sibling notebooks beside a notebook graded on its own
+# (see autograder/execute.py; a no-op outside `python -m autograder`).
+c.Autograde.autograde_preprocessors = [
+    "autograder.execute.ExecuteWithSiblings",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
+# ------------------------------------------------------------------ feedback
+# Hidden tests disappear from feedback: their code (ClearHiddenTests) and the
+# tracebacks and outputs they produced (StripHiddenOutput keeps only the
+# assertion message a learner can act on).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "autograder.feedback.StripHiddenOutput",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

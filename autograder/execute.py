@@ -1,0 +1,56 @@
+"""nbgrader's Execute step, with the sibling notebooks a graded notebook reads.
+
+Notebooks 03 and 04 import functions from earlier notebooks of the series
+(``import_functions("02_gram_matrix.ipynb", ...)``), read from the folder the
+notebook runs in. The autograder grades every notebook on its own, in its
+own private course, so each exercise is scored independently of the others:
+before a notebook runs, the *reference* versions of its siblings (the source
+notebooks) are placed beside it. A wrong ``gram_matrix`` therefore costs
+points in notebook 02 only, never again in 03.
+
+Cells after the last graded cell cannot change any score (nbgrader reads
+scores from the graded cells' outputs only), so they are not run while
+grading: in this course they hold the demonstrations (VGG19 feature maps, a
+short painting run) that would otherwise be most of the time a notebook
+takes. They stay in the graded notebook, without outputs.
+
+The folder of siblings is named by the environment variable
+``NST_GRADING_CONTEXT``; without it this is nbgrader's plain Execute step
+(so the formgrader and a bare ``nbgrader autograde`` behave as usual).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from nbgrader.preprocessors import Execute
+
+CONTEXT_ENV = "NST_GRADING_CONTEXT"
+
+
+class ExecuteWithSiblings(Execute):
+    """Execute, after copying the missing sibling notebooks beside the notebook."""
+
+    def preprocess(self, nb, resources, *args, **kwargs):
+        context = os.environ.get(CONTEXT_ENV)
+        folder = resources.get("metadata", {}).get("path")
+        if context and folder:
+            this = resources.get("unique_key")
+            for sibling in sorted(Path(context).glob("*.ipynb")):
+                target = Path(folder) / sibling.name
+                if sibling.stem != this and not target.exists():
+                    shutil.copyfile(sibling, target)
+        if not context:
+            return super().preprocess(nb, resources, *args, **kwargs)
+        graded = [i for i, cell in enumerate(nb.cells)
+                  if cell.get("metadata", {}).get("nbgrader", {}).get("grade")]
+        cut = graded[-1] + 1 if graded else len(nb.cells)
+        tail = nb.cells[cut:]
+        nb.cells = nb.cells[:cut]
+        try:
+            nb, resources = super().preprocess(nb, resources, *args, **kwargs)
+        finally:
+            nb.cells.extend(tail)
+        return nb, resources

@@ -1,0 +1,72 @@
+"""Grade the notebooks of one submission, exactly as the class is graded.
+
+    python -m autograder score 01_content_cost.ipynb 02_gram_matrix.ipynb
+    python -m autograder score notebooks/release/nst/*.ipynb --json
+
+The files are copied into a private, temporary nbgrader course and graded by
+``nbgrader autograde`` with this course's configuration; the originals are
+only read. The exit status is 0 whatever the score (2 for unusable
+arguments). Learners can use it on their own work too.
+
+With ``--json`` one JSON object is printed::
+
+    {"notebooks": [{"notebook": "01_content_cost.ipynb",
+                    "exercises": {"compute_content_cost": {"points": 2.0, "max_points": 2.0}},
+                    "total": 2.0, "max_total": 2.0, "flags": [], "errors": []}, ...]}
+
+``flags`` lists anything suspicious or broken (tampering, restored cells,
+time-outs, a dead kernel), each naming the exercise it concerns; ``errors``
+lists the errors raised in graded cells.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from autograder.course import autograde_one
+
+
+def format_text(result) -> str:
+    lines = []
+    for nb in result.notebooks:
+        lines.append(f"{nb.notebook}: {nb.total:g} / {nb.max_total:g}")
+        for function, score in nb.exercises.items():
+            lines.append(f"    {function:26s} {score['points']:g} / {score['max_points']:g}")
+        for error in nb.errors:
+            lines.append(f"    error in {error['cell']}: {error['ename']}: {error['evalue'][:160]}")
+        for flag in nb.flags:
+            lines.append(f"    FLAG [{flag['exercise']}] {flag['kind']}: {flag['detail']}")
+    total = sum(n.total for n in result.notebooks)
+    most = sum(n.max_total for n in result.notebooks)
+    lines.append(f"total: {total:g} / {most:g}   ({result.seconds:.1f} s)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder score", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="+", type=Path, help="the submission's notebooks")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    names = [p.name for p in args.notebooks]
+    problems = [f"{p}: not a file" for p in args.notebooks if not p.is_file()]
+    problems += [f"{p}: not a .ipynb notebook" for p in args.notebooks if p.suffix != ".ipynb"]
+    if len(set(names)) != len(names):
+        problems.append("two notebooks share a file name")
+    if problems:
+        for problem in problems:
+            print("score:", problem, file=sys.stderr)
+        return 2
+    result = autograde_one(list(args.notebooks))
+    if args.json:
+        print(json.dumps(result.as_json()))
+    else:
+        print(format_text(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

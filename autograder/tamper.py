@@ -1,0 +1,238 @@
+"""Find what is suspicious or broken in a submission, and say which exercise it concerns.
+
+Two sources, both read after nbgrader has graded:
+
+* the *executed* notebook (``autograded/``): errors of graded cells, cells
+  stopped by the time limit, a kernel that died, output that was cut, test
+  cells nbgrader put back, and the tampering alarms raised by the hidden
+  tests' guard (:mod:`autograder.guard`);
+* the *submitted* notebook, compared with the release and scanned (as
+  Python syntax, never executed) for code that patches what the checks rely
+  on: NumPy/TensorFlow comparisons, ``nst_utils``, IPython's traceback
+  display, ``sys.modules``, objects with a rigged ``__eq__``/``__float__``,
+  or ``os._exit``.
+
+A flag is ``{"exercise": function or None, "kind": ..., "detail": ...}``.
+Every notebook of the course holds at most one graded function, so a problem
+anywhere in a notebook concerns that notebook's exercise.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+from nst_utils import config
+
+TAMPER_MARK = "NST-TAMPERING"
+_CUT = "... Output truncated ..."
+_RESTORED = re.compile(r"^# This cell \(id:([\w-]+)\) was missing")
+
+#: Names under which learners reach the modules the checks rely on.
+_WATCHED_ROOTS = {"np", "numpy", "tf", "tensorflow", "nst_utils", "checks", "autograder",
+                  "builtins", "__builtins__", "IPython", "sys", "keras", "math"}
+_RIGGED_DUNDERS = {"__eq__", "__ne__", "__float__", "__bool__", "__array__", "__lt__",
+                   "__le__", "__gt__", "__ge__", "__abs__", "__index__", "__int__",
+                   "__array_ufunc__", "__array_function__", "__tf_tensor__"}
+_DANGEROUS_CALLS = {
+    ("os", "_exit"): "ends the kernel with os._exit",
+    ("sys", "exit"): "ends the kernel with sys.exit",
+    ("os", "kill"): "signals a process",
+    ("ctypes", None): "uses ctypes",
+}
+
+
+def _exercise(notebook: str) -> str | None:
+    functions = [f for f, (nb, _p) in config.GRADED_FUNCTIONS.items() if nb == notebook]
+    return functions[0] if functions else None
+
+
+def _source(cell) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def _grading(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def _flag(exercise, kind, detail) -> dict:
+    return {"exercise": exercise, "kind": kind, "detail": detail}
+
+
+# ----------------------------------------------------------- executed output
+def inspect_outputs(executed: Path) -> tuple[list, list]:
+    """Errors of graded cells and flags found in an autograded notebook."""
+    name = executed.name
+    exercise = _exercise(name)
+    errors, flags = [], []
+    try:
+        notebook = json.loads(executed.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return errors, [_flag(exercise, "unreadable", f"autograded notebook unreadable: {exc}")]
+    for index, cell in enumerate(notebook.get("cells", []), start=1):
+        grading = _grading(cell)
+        grade_id = grading.get("grade_id") or f"cell {index}"
+        text = _source(cell)
+        match = _RESTORED.match(text)
+        if match:
+            flags.append(_flag(exercise, "restored cell",
+                               f"test cell {match.group(1)} was missing and was put back"))
+        for output in cell.get("outputs", []):
+            kind = output.get("output_type")
+            if kind == "error":
+                ename, evalue = output.get("ename", ""), str(output.get("evalue", ""))
+                if grading.get("grade") or grading.get("solution"):
+                    errors.append({"exercise": exercise, "cell": grade_id, "ename": ename,
+                                   "evalue": evalue[:300]})
+                if ename == "CellTimeoutError" or "Timeout" in ename:
+                    flags.append(_flag(exercise, "timeout",
+                                       f"{grade_id} ran past the per-cell time limit"))
+                elif ename in {"DeadKernelError", "KernelDied"} or "kernel died" in evalue.lower():
+                    flags.append(_flag(exercise, "dead kernel", f"the kernel died in {grade_id}"))
+                elif ename == "MemoryError":
+                    flags.append(_flag(exercise, "memory", f"{grade_id} ran out of memory"))
+                if TAMPER_MARK in evalue:
+                    flags.append(_flag(exercise, "tampering",
+                                       evalue.split(TAMPER_MARK, 1)[1].strip(" :")[:200]))
+            elif kind == "stream" and _CUT in output.get("text", ""):
+                flags.append(_flag(exercise, "output limited",
+                                   f"{grade_id} printed more than the output limit"))
+    return errors, flags
+
+
+# --------------------------------------------------------- submitted source
+def _release_cells(notebook: str) -> dict:
+    path = config.RELEASE_DIR / notebook
+    if not path.exists():
+        return {}
+    cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    return {_grading(c)["grade_id"]: c for c in cells if _grading(c).get("grade_id")}
+
+
+def inspect_submission(submitted: Path, autograded: Path | None = None) -> list:
+    """Flags from the submitted notebook: changed structure and suspicious code."""
+    name = submitted.name
+    exercise = _exercise(name)
+    try:
+        notebook = json.loads(submitted.read_text(encoding="utf-8"))
+        cells = notebook["cells"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return [_flag(exercise, "unreadable", f"the submitted notebook is not valid: {exc}")]
+    flags = []
+    released = _release_cells(name)
+    seen: dict[str, int] = {}
+    for cell in cells:
+        grade_id = _grading(cell).get("grade_id")
+        if grade_id:
+            seen[grade_id] = seen.get(grade_id, 0) + 1
+            original = released.get(grade_id)
+            if original is None:
+                continue
+            if cell.get("cell_type") != original.get("cell_type"):
+                flags.append(_flag(exercise, "cell type changed",
+                                   f"{grade_id} was turned into a {cell.get('cell_type')} cell"))
+            if _grading(original).get("locked") and _source(cell).strip() != _source(original).strip():
+                flags.append(_flag(exercise, "edited test cell",
+                                   f"{grade_id} was edited (the original was graded)"))
+    for grade_id, count in seen.items():
+        if count > 1:
+            flags.append(_flag(exercise, "duplicated cell",
+                               f"{grade_id} appears {count} times (the first one was graded)"))
+    for grade_id, original in released.items():
+        if grade_id not in seen:
+            kind = "deleted test cell" if _grading(original).get("grade") else "deleted cell"
+            flags.append(_flag(exercise, kind, f"{grade_id} was deleted"))
+    code = [_source(c) for c in cells if c.get("cell_type") == "code"
+            and not _grading(c).get("locked")]
+    for problem in scan_code("\n".join(_strip_magics(text) for text in code)):
+        flags.append(_flag(exercise, "suspicious code", problem))
+    return flags
+
+
+def _strip_magics(text: str) -> str:
+    return "\n".join("" if re.match(r"^\s*[%!]", line) else line for line in text.splitlines())
+
+
+def _dotted(node) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    if isinstance(node, ast.Call):
+        inner = _dotted(node.func)
+        if inner:
+            parts.append(inner + "()")
+            return ".".join(reversed(parts))
+    return None
+
+
+def scan_code(source: str) -> list[str]:
+    """Patterns that patch or fool the checks, found in a learner's code (never run)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []  # a syntax error is an error, not tampering; it shows in the output
+    problems = []
+    aliases = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                root = (node.module or "") if isinstance(node, ast.ImportFrom) else alias.name
+                aliases[alias.asname or alias.name.split(".")[0]] = root.split(".")[0]
+                if root.split(".")[0] == "autograder" or alias.name.startswith("autograder"):
+                    problems.append("imports the autograder")
+    watched = _WATCHED_ROOTS | {a for a, root in aliases.items() if root in _WATCHED_ROOTS}
+    for node in ast.walk(tree):
+        targets = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        elif isinstance(node, ast.Delete):
+            targets = node.targets
+        for target in targets:
+            for part in ast.walk(target):
+                if isinstance(part, ast.Attribute):
+                    dotted = _dotted(part) or ""
+                    root = dotted.split(".")[0]
+                    if root in watched or "get_ipython()" in dotted or "showtraceback" in dotted:
+                        problems.append(f"replaces {dotted}")
+                elif isinstance(part, ast.Subscript):
+                    dotted = _dotted(part.value) or ""
+                    if dotted in {"sys.modules", "builtins.__dict__", "__builtins__"} \
+                            or dotted.endswith("__dict__") or dotted.endswith("__globals__"):
+                        problems.append(f"writes into {dotted}")
+        if isinstance(node, ast.Call):
+            dotted = _dotted(node.func) or ""
+            last = dotted.split(".")[-1]
+            if last in {"setattr", "delattr"} and node.args:
+                target = _dotted(node.args[0]) or ""
+                if target.split(".")[0] in watched or "get_ipython" in target:
+                    problems.append(f"calls {last} on {target}")
+            if last in {"set_custom_exc", "register_post_execute"} or dotted.endswith("excepthook"):
+                problems.append(f"changes error handling ({dotted})")
+            if dotted in {"os._exit", "sys.exit", "os.kill", "os.abort"}:
+                problems.append(f"calls {dotted}")
+            if last == "patch" and "mock" in dotted:
+                problems.append(f"uses {dotted}")
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                        and item.name in _RIGGED_DUNDERS:
+                    problems.append(f"class {node.name} defines {item.name}")
+        if isinstance(node, ast.Attribute) and node.attr in {"showtraceback", "_showtraceback",
+                                                             "excepthook", "InteractiveTB"}:
+            problems.append(f"touches {_dotted(node) or node.attr}")
+        if isinstance(node, ast.Name) and node.id == "ctypes":
+            problems.append("uses ctypes")
+    unique = []
+    for problem in problems:
+        if problem not in unique:
+            unique.append(problem)
+    return unique
