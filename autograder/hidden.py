@@ -9,6 +9,12 @@ then compares as float64 NumPy values against the reference solution. Only a
 genuine ``tf.Tensor`` is accepted, and its value is read through TensorFlow
 itself, so an object with a rigged ``__eq__`` or ``__float__`` earns nothing.
 
+Before and after the tests, :func:`autograder.guard.verify` checks that the
+learner's code has not replaced anything the tests rely on (NumPy,
+TensorFlow, builtins, the public checks, IPython's error display); if it has,
+the exercise fails with an ``NST-TAMPERING`` message that the autograder
+reports as a flag. The reference solutions are read afresh for every test.
+
 Every exercise is graded on its own: the layer style cost is run with the
 *reference* ``gram_matrix`` in place of the student's, so a wrong Gram matrix
 loses points only in its own exercise.
@@ -18,9 +24,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograder import guard
 from nst_utils._tf import tf
 
-_EagerTensor = type(tf.constant(0.0))
+_EagerTensor = None  # the type of a genuine eager tensor, found once the guard has passed
 
 ACTIVATION_SHAPES = ((1, 3, 5, 4), (1, 7, 2, 16), (1, 1, 9, 3), (1, 6, 4, 64), (1, 2, 2, 1))
 GRAM_SHAPES = ((3, 10), (8, 7), (1, 5), (64, 36), (5, 1))
@@ -29,10 +36,20 @@ TOLERANCE = {np.float32: 2e-4, np.float64: 1e-9}
 
 
 def _reference():
-    # Imported when a test runs, so a fresh reference is read from the source notebooks.
+    # Read afresh from the source notebooks when a test runs (never a cached copy).
+    from types import SimpleNamespace
+
     from autograder import reference
 
-    return reference
+    return SimpleNamespace(**reference.load())
+
+
+def _guarded(name: str):
+    """Run the tampering guard, then make sure the genuine tensor type is known."""
+    global _EagerTensor
+    guard.verify(name)
+    if _EagerTensor is None:
+        _EagerTensor = type(tf.constant(0.0))
 
 
 def _fail(name: str, case: str, problem: str) -> None:
@@ -90,12 +107,14 @@ def _cost_cases(name, func, ref, rng):
 
 def grade_content_cost(compute_content_cost) -> None:
     """Hidden tests of ``compute_content_cost``."""
+    _guarded("compute_content_cost")
     rng = np.random.default_rng()
     _cost_cases("compute_content_cost", compute_content_cost, _reference().compute_content_cost, rng)
 
 
 def grade_gram_matrix(gram_matrix) -> None:
     """Hidden tests of ``gram_matrix``."""
+    _guarded("gram_matrix")
     name, ref, rng = "gram_matrix", _reference().gram_matrix, np.random.default_rng()
     for shape in GRAM_SHAPES:
         for dtype in DTYPES:
@@ -107,6 +126,7 @@ def grade_gram_matrix(gram_matrix) -> None:
 
 def grade_layer_style_cost(compute_layer_style_cost) -> None:
     """Hidden tests of ``compute_layer_style_cost``, run with the reference ``gram_matrix``."""
+    _guarded("compute_layer_style_cost")
     name, reference = "compute_layer_style_cost", _reference()
     scope = getattr(compute_layer_style_cost, "__globals__", None)
     if not isinstance(scope, dict):
@@ -126,6 +146,7 @@ def grade_layer_style_cost(compute_layer_style_cost) -> None:
 
 def grade_total_cost(total_cost) -> None:
     """Hidden tests of ``total_cost``: defaults, other weights, both float types."""
+    _guarded("total_cost")
     name, ref, rng = "total_cost", _reference().total_cost, np.random.default_rng()
     for dtype in DTYPES:
         for weights in ({}, {"alpha": 1.5, "beta": 0.25}, {"alpha": 0.0, "beta": 3.0},
@@ -136,3 +157,21 @@ def grade_total_cost(total_cost) -> None:
             got = _as_float64(name, case, _call(name, case, total_cost, J_content, J_style, **weights), ())
             expected = np.array(ref(J_content, J_style, **weights).numpy(), dtype=np.float64)
             _compare(name, case, got, expected, dtype)
+
+
+def _verify_after(function):
+    # The learner's code ran during the tests: check again before the verdict stands.
+    import functools
+
+    @functools.wraps(function)
+    def graded(student_function):
+        function(student_function)
+        guard.verify(function.__name__.replace("grade_", "", 1))
+
+    return graded
+
+
+grade_content_cost = _verify_after(grade_content_cost)
+grade_gram_matrix = _verify_after(grade_gram_matrix)
+grade_layer_style_cost = _verify_after(grade_layer_style_cost)
+grade_total_cost = _verify_after(grade_total_cost)
