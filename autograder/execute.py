@@ -25,15 +25,39 @@ import os
 import shutil
 from pathlib import Path
 
-from nbgrader.preprocessors import Execute
+from nbclient.exceptions import DeadKernelError
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
 CONTEXT_ENV = "NST_GRADING_CONTEXT"
 
 
 class ExecuteWithSiblings(Execute):
-    """Execute, after copying the missing sibling notebooks beside the notebook."""
+    """Execute, after copying the missing sibling notebooks beside the notebook.
+
+    A kernel that dies (``os._exit``, a crash) no longer aborts the notebook:
+    the cell it died in records a ``DeadKernelError``, later cells are left
+    unrun, and the notebook is graded as it stands (the dead cell scores 0,
+    earlier graded cells keep their scores).
+    """
+
+    _dead = False
+
+    def preprocess_cell(self, cell, resources, index):
+        if self._dead:
+            return cell, resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._dead = True
+            cell.setdefault("outputs", []).append(NotebookNode(
+                output_type="error", ename="DeadKernelError",
+                evalue="the kernel died while this cell ran; later cells were not run",
+                traceback=["DeadKernelError: the kernel died while this cell ran"]))
+            return cell, resources
 
     def preprocess(self, nb, resources, *args, **kwargs):
+        self._dead = False
         context = os.environ.get(CONTEXT_ENV)
         folder = resources.get("metadata", {}).get("path")
         if context and folder:
@@ -54,3 +78,17 @@ class ExecuteWithSiblings(Execute):
         finally:
             nb.cells.extend(tail)
         return nb, resources
+
+
+class DropEmptyGradingMetadata(NbGraderPreprocessor):
+    """Remove the empty ``nbgrader`` metadata nbgrader's DeduplicateIds leaves on a duplicate.
+
+    Without this, a duplicated graded cell makes nbgrader's OverwriteCells
+    (with ``add_missing_cells``) fail on the missing ``grade_id`` and the
+    whole notebook goes ungraded. The duplicate becomes an ordinary cell.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if "nbgrader" in cell.get("metadata", {}) and not cell.metadata.nbgrader.get("grade_id"):
+            del cell.metadata["nbgrader"]
+        return cell, resources

@@ -73,6 +73,16 @@ c.LimitOutput.max_traceback = 60
 # changed cell types are overwritten from the source by nbgrader itself.
 c.OverwriteCells.add_missing_cells = True
 
+# nbgrader's sanitising steps, plus one that keeps a duplicated graded cell
+# from making the whole notebook ungradable (see autograder/execute.py).
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "autograder.execute.DropEmptyGradingMetadata",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 # Students are created as they are graded; nbgrader's own default, made explicit.
 c.Autograde.create_student = True
 # nbgrader's autograde steps, with Execute replaced by one that puts the

@@ -28,6 +28,7 @@ from nst_utils import config
 
 TAMPER_MARK = "NST-TAMPERING"
 _CUT = "... Output truncated ..."
+_RAISED = re.compile(r"raised (\w*(?:Error|Exception|Exit))\b")
 _RESTORED = re.compile(r"^# This cell \(id:([\w-]+)\) was missing")
 
 #: Names under which learners reach the modules the checks rely on.
@@ -36,12 +37,6 @@ _WATCHED_ROOTS = {"np", "numpy", "tf", "tensorflow", "nst_utils", "checks", "aut
 _RIGGED_DUNDERS = {"__eq__", "__ne__", "__float__", "__bool__", "__array__", "__lt__",
                    "__le__", "__gt__", "__ge__", "__abs__", "__index__", "__int__",
                    "__array_ufunc__", "__array_function__", "__tf_tensor__"}
-_DANGEROUS_CALLS = {
-    ("os", "_exit"): "ends the kernel with os._exit",
-    ("sys", "exit"): "ends the kernel with sys.exit",
-    ("os", "kill"): "signals a process",
-    ("ctypes", None): "uses ctypes",
-}
 
 
 def _exercise(notebook: str) -> str | None:
@@ -87,12 +82,20 @@ def inspect_outputs(executed: Path) -> tuple[list, list]:
                 if grading.get("grade") or grading.get("solution"):
                     errors.append({"exercise": exercise, "cell": grade_id, "ename": ename,
                                    "evalue": evalue[:300]})
+                    raised = _RAISED.search(evalue)
+                    if grading.get("solution") and ename not in {"CellTimeoutError",
+                                                                 "DeadKernelError"}:
+                        flags.append(_flag(exercise, "exception",
+                                           f"{grade_id} itself fails: {ename}: {evalue[:120]}"))
+                    elif raised and raised.group(1) not in {"MemoryError", "KeyboardInterrupt"}:
+                        flags.append(_flag(exercise, "exception",
+                                           f"the function raised {raised.group(1)}"))
                 if ename == "CellTimeoutError" or "Timeout" in ename:
                     flags.append(_flag(exercise, "timeout",
                                        f"{grade_id} ran past the per-cell time limit"))
                 elif ename in {"DeadKernelError", "KernelDied"} or "kernel died" in evalue.lower():
                     flags.append(_flag(exercise, "dead kernel", f"the kernel died in {grade_id}"))
-                elif ename == "MemoryError":
+                elif ename == "MemoryError" or "raised MemoryError" in evalue:
                     flags.append(_flag(exercise, "memory", f"{grade_id} ran out of memory"))
                 if TAMPER_MARK in evalue:
                     flags.append(_flag(exercise, "tampering",
@@ -140,7 +143,7 @@ def inspect_submission(submitted: Path, autograded: Path | None = None) -> list:
     for grade_id, count in seen.items():
         if count > 1:
             flags.append(_flag(exercise, "duplicated cell",
-                               f"{grade_id} appears {count} times (the first one was graded)"))
+                               f"{grade_id} appears {count} times (only the last one is graded)"))
     for grade_id, original in released.items():
         if grade_id not in seen:
             kind = "deleted test cell" if _grading(original).get("grade") else "deleted cell"
@@ -196,18 +199,20 @@ def scan_code(source: str) -> list[str]:
             targets = [node.target]
         elif isinstance(node, ast.Delete):
             targets = node.targets
+        flat = []
         for target in targets:
-            for part in ast.walk(target):
-                if isinstance(part, ast.Attribute):
-                    dotted = _dotted(part) or ""
-                    root = dotted.split(".")[0]
-                    if root in watched or "get_ipython()" in dotted or "showtraceback" in dotted:
-                        problems.append(f"replaces {dotted}")
-                elif isinstance(part, ast.Subscript):
-                    dotted = _dotted(part.value) or ""
-                    if dotted in {"sys.modules", "builtins.__dict__", "__builtins__"} \
-                            or dotted.endswith("__dict__") or dotted.endswith("__globals__"):
-                        problems.append(f"writes into {dotted}")
+            flat.extend(target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target])
+        for part in flat:
+            if isinstance(part, ast.Attribute):
+                dotted = _dotted(part) or ""
+                root = dotted.split(".")[0]
+                if root in watched or "get_ipython()" in dotted or "showtraceback" in dotted:
+                    problems.append(f"replaces {dotted}")
+            elif isinstance(part, ast.Subscript):
+                dotted = _dotted(part.value) or ""
+                if dotted in {"sys.modules", "builtins.__dict__", "__builtins__"} \
+                        or dotted.endswith("__dict__") or dotted.endswith("__globals__"):
+                    problems.append(f"writes into {dotted}")
         if isinstance(node, ast.Call):
             dotted = _dotted(node.func) or ""
             last = dotted.split(".")[-1]

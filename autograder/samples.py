@@ -1,0 +1,305 @@
+"""The sample class: graded sample submissions built from the release, with their expected scores.
+
+    python -m autograder samples --out DIR    # DIR/<student>/nst/*.ipynb and DIR/expected.json
+
+Nothing here is a hand-edited notebook. Every submission starts from the
+committed release and only its graded cells are changed, by code:
+
+* ``correct``: every graded function is the reference solution;
+* ``release``: the untouched release (every graded exercise scores 0);
+* ``variants-N``: submission N carries the N-th variant of *every* exercise
+  (valid alternatives first, then common mistakes, from
+  :mod:`autograder.variants`); exercises are graded independently, so one
+  submission checks one variant of each exercise at once;
+* ``faults-N``: broken work (an infinite loop, an exception, a syntax error,
+  a kernel killed with ``os._exit``, a memory bomb, a million lines of output,
+  a deleted / edited test cell, a duplicated graded cell, a graded cell whose
+  type was changed), one per notebook, the other notebooks correct;
+* ``tamper-N``: code that tries to fool the checks (patched NumPy/TensorFlow
+  comparisons, replaced public checks, a rigged ``__eq__``/``__float__``,
+  silenced tracebacks, patched builtins, a custom exception handler), each
+  with a wrong answer.
+
+``expected.json`` maps each student to ``{"points": {exercise: points},
+"flags": {exercise: [kinds]}}``: the flag kinds that must be reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder import variants as variant_bank
+from nst_utils import config
+
+POINTS = {f: p for f, (_nb, p) in config.GRADED_FUNCTIONS.items()}
+NOTEBOOK_OF = {f: nb for f, (nb, _p) in config.GRADED_FUNCTIONS.items()}
+
+
+@dataclass
+class Sample:
+    student: str
+    notebooks: dict  # notebook file name -> notebook JSON
+    points: dict = field(default_factory=lambda: dict(POINTS))  # exercise -> expected points
+    flags: dict = field(default_factory=dict)  # exercise -> flag kinds that must be reported
+    note: str = ""
+
+
+# ------------------------------------------------------------------ helpers
+def _load(folder: Path) -> dict:
+    return {name: json.loads((folder / name).read_text(encoding="utf-8"))
+            for name in config.NOTEBOOKS}
+
+
+def _text(cell) -> str:
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def _set_text(cell, text: str) -> None:
+    cell["source"] = text.splitlines(keepends=True)
+
+
+def _cell(notebook: dict, grade_id: str) -> dict:
+    for cell in notebook["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+            return cell
+    raise KeyError(grade_id)
+
+
+def reference_sources() -> dict:
+    """The correct definition of each graded function, from the source notebooks."""
+    sources = {}
+    for function, notebook in NOTEBOOK_OF.items():
+        source_nb = json.loads((config.SOURCE_DIR / notebook).read_text(encoding="utf-8"))
+        text = _text(_cell(source_nb, function))
+        text = re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", "", text, flags=re.M)
+        sources[function] = text
+    return sources
+
+
+class Builder:
+    """Makes submissions from the release."""
+
+    def __init__(self):
+        self.release = _load(config.RELEASE_DIR)
+        self.correct = reference_sources()
+
+    def fresh(self) -> dict:
+        return copy.deepcopy(self.release)
+
+    def filled(self, sources: dict | None = None) -> dict:
+        """The release with every graded function written (reference unless given)."""
+        notebooks = self.fresh()
+        for function, notebook in NOTEBOOK_OF.items():
+            text = (sources or {}).get(function, self.correct[function])
+            _set_text(_cell(notebooks[notebook], function), text)
+        return notebooks
+
+
+def _wrong(exercise: str) -> str:
+    return variant_bank.variants(exercise, valid=False)[0].source
+
+
+# ----------------------------------------------------------------- the bank
+def _fault_edits(builder: Builder) -> list[tuple[str, callable, float, list]]:
+    """(exercise, edit(notebooks), expected points, flag kinds) for each kind of broken work."""
+    C, G, L, T = ("compute_content_cost", "gram_matrix", "compute_layer_style_cost", "total_cost")
+
+    def solution(function, text):
+        def edit(nbs):
+            _set_text(_cell(nbs[NOTEBOOK_OF[function]], function), text)
+        return edit
+
+    def chain(*edits):
+        def edit(nbs):
+            for e in edits:
+                e(nbs)
+        return edit
+
+    def delete_test(function):
+        def edit(nbs):
+            cells = nbs[NOTEBOOK_OF[function]]["cells"]
+            cells.remove(_cell(nbs[NOTEBOOK_OF[function]], f"test_{function}"))
+        return edit
+
+    def edit_test(function):
+        def edit(nbs):
+            cell = _cell(nbs[NOTEBOOK_OF[function]], f"test_{function}")
+            _set_text(cell, "# the checks were here\nprint('all public checks passed')\n")
+        return edit
+
+    def duplicate(function):
+        def edit(nbs):
+            cells = nbs[NOTEBOOK_OF[function]]["cells"]
+            original = _cell(nbs[NOTEBOOK_OF[function]], function)
+            twin = copy.deepcopy(original)
+            twin["id"] = twin.get("id", "cell") + "-copy"
+            cells.insert(cells.index(original) + 1, twin)
+        return edit
+
+    def retype(function, grade_id):
+        def edit(nbs):
+            cell = _cell(nbs[NOTEBOOK_OF[function]], grade_id)
+            cell["cell_type"] = "markdown"
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+        return edit
+
+    def body(function, lines):
+        """The correct function with extra statements at the top of its body."""
+        text = builder.correct[function]
+        head, rest = text.split('"""', 2)[0:2], text.split('"""', 2)[2]
+        indent = "    "
+        extra = "".join(f"{indent}{line}\n" for line in lines)
+        return f'{head[0]}"""{head[1]}"""\n{extra}' + rest.lstrip("\n")
+
+    return [
+        # one submission's worth per notebook, in order 01, 02, 03, 04
+        (C, solution(C, body(C, ["while True:", "    pass"])), 0.0, ["timeout"]),
+        (G, solution(G, body(G, ["raise ValueError('not today')"])), 0.0, ["exception"]),
+        (L, solution(L, builder.correct[L].replace("tf.reshape(a_S", "tf.reshape((a_S", 1)),
+         0.0, ["exception"]),
+        (T, solution(T, body(T, ["import os", "os._exit(1)"])), 0.0, ["dead kernel"]),
+        # second submission
+        (C, solution(C, body(C, ["import numpy as np", "hog = []",
+                                 "while True:", "    hog.append(np.ones(2**25))"])),
+         0.0, ["memory"]),
+        (G, solution(G, builder.correct[G] + "\nfor i in range(1_000_000):\n    print(i)\n"),
+         2.0, ["output limited"]),
+        (L, chain(solution(L, _wrong(L)), delete_test(L)), 0.0,
+         ["deleted test cell", "restored cell"]),
+        (T, chain(solution(T, _wrong(T)), edit_test(T)), 0.0, ["edited test cell"]),
+        # third submission
+        (C, duplicate(C), 2.0, ["duplicated cell"]),
+        (G, retype(G, f"test_{G}"), 2.0, ["cell type changed"]),
+    ]
+
+
+def _tamper_edits() -> list[list[tuple[str, str, list]]]:
+    """Submissions of (exercise, code that tampers and answers wrongly, flag kinds)."""
+    C, G, L, T = ("compute_content_cost", "gram_matrix", "compute_layer_style_cost", "total_cost")
+    patch_compare = (
+        "import numpy as np\n"
+        "np.allclose = lambda *args, **kwargs: True\n"
+        "np.isclose = lambda a, b, *args, **kwargs: np.ones_like(a, dtype=bool)\n"
+        "np.testing.assert_allclose = lambda *args, **kwargs: None\n"
+        "tf.debugging.assert_near = lambda *args, **kwargs: None\n"
+        "tf.math.equal = lambda x, y, name=None: tf.ones_like(x, dtype=tf.bool)\n\n"
+    )
+    replace_checks = (
+        "import nst_utils.checks\n"
+        "nst_utils.checks.check_gram_matrix = lambda function: print('all public checks passed')\n\n"
+    )
+    rigged = (
+        "class Anything(float):\n"
+        "    def __eq__(self, other):\n"
+        "        return True\n"
+        "    def __float__(self):\n"
+        "        return 0.0\n"
+        "    def numpy(self):\n"
+        "        return self\n\n"
+        "def compute_layer_style_cost(a_S, a_G):\n"
+        "    return Anything(0.0)\n"
+    )
+    silence = (
+        "get_ipython().showtraceback = lambda *args, **kwargs: None\n"
+        "get_ipython().showsyntaxerror = lambda *args, **kwargs: None\n\n"
+    )
+    patch_builtins = (
+        "import builtins\n"
+        "builtins.abs = lambda value: 0.0 * value\n\n"
+    )
+    patch_tf_compare = (
+        "tf.reduce_all = lambda *args, **kwargs: tf.constant(True)\n"
+        "tf.experimental.numpy.allclose = lambda *args, **kwargs: True\n\n"
+    )
+    custom_exc = (
+        "import sys\n"
+        "get_ipython().set_custom_exc((Exception,), lambda *args, **kwargs: None)\n"
+        "sys.excepthook = lambda *args: None\n\n"
+    )
+    return [
+        [(C, patch_compare + _wrong(C), ["tampering", "suspicious code"]),
+         (G, replace_checks + _wrong(G), ["tampering", "suspicious code"]),
+         (L, rigged, ["suspicious code"]),
+         (T, silence + _wrong(T), ["suspicious code"])],
+        [(C, patch_builtins + _wrong(C), ["tampering", "suspicious code"]),
+         (G, patch_tf_compare + _wrong(G), ["suspicious code"]),
+         (L, custom_exc + _wrong(L), ["suspicious code"])],
+    ]
+
+
+def build() -> list[Sample]:
+    """Every sample submission with its expectations."""
+    builder = Builder()
+    samples = [
+        Sample("correct", builder.filled(), note="the reference solutions"),
+        Sample("release", builder.fresh(), {f: 0.0 for f in POINTS},
+               note="the untouched release"),
+    ]
+    slots = {f: variant_bank.variants(f, valid=True) + variant_bank.variants(f, valid=False)
+             for f in POINTS}
+    for index in range(max(len(v) for v in slots.values())):
+        sources, points, chosen = {}, dict(POINTS), []
+        for function, options in slots.items():
+            if index < len(options):
+                variant = options[index]
+                sources[function] = variant.source
+                points[function] = POINTS[function] if variant.valid else 0.0
+                chosen.append(f"{function}:{variant.key}")
+        samples.append(Sample(f"variants-{index + 1:02d}", builder.filled(sources), points,
+                              note=", ".join(chosen)))
+    faults = _fault_edits(builder)
+    for number, start in enumerate(range(0, len(faults), 4), start=1):
+        notebooks, points, flags = builder.filled(), dict(POINTS), {}
+        for exercise, edit, expected, kinds in faults[start:start + 4]:
+            edit(notebooks)
+            points[exercise] = expected
+            flags[exercise] = kinds
+        samples.append(Sample(f"faults-{number}", notebooks, points, flags))
+    for number, group in enumerate(_tamper_edits(), start=1):
+        sources = {exercise: code for exercise, code, _kinds in group}
+        points = dict(POINTS)
+        points.update({exercise: 0.0 for exercise in sources})
+        flags = {exercise: kinds for exercise, _code, kinds in group}
+        samples.append(Sample(f"tamper-{number}", builder.filled(sources), points, flags))
+    return samples
+
+
+def write(destination: Path, samples: list[Sample] | None = None) -> list[Sample]:
+    """Write the class as ``destination/<student>/nst/*.ipynb`` plus ``expected.json``."""
+    samples = build() if samples is None else samples
+    destination.mkdir(parents=True, exist_ok=True)
+    for sample in samples:
+        folder = destination / sample.student / config.ASSIGNMENT_ID
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        for name, notebook in sample.notebooks.items():
+            (folder / name).write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n",
+                                       encoding="utf-8")
+    expected = {s.student: {"points": s.points, "flags": s.flags, "note": s.note}
+                for s in samples}
+    (destination / "expected.json").write_text(json.dumps(expected, indent=1) + "\n",
+                                               encoding="utf-8")
+    return samples
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder samples", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, required=True,
+                        help="folder to write (e.g. a course's submitted/ folder)")
+    args = parser.parse_args(argv)
+    samples = write(args.out)
+    print(f"Wrote {len(samples)} sample submissions to {args.out} (expectations in expected.json)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
