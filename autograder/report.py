@@ -1,0 +1,128 @@
+"""The class at a glance: scores per exercise, a histogram, and what needs a human look.
+
+    python -m autograder report [--course DIR] [--out DIR]
+
+Prints (and writes to ``<out>/report.txt``, default ``<course>/report/``):
+
+* a table of every student's points per exercise (from nbgrader's
+  gradebook), with the class mean, and how many earned full marks;
+* ``histogram.png``: the distribution of total scores;
+* the flagged submissions, each problem with the exercise it concerns
+  (tampering, restored or edited cells, time-outs, a dead kernel, memory,
+  cut output, exceptions, missing notebooks), from ``grading/*.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from nst_utils import config
+
+
+def load_records(course: Path) -> dict:
+    records = {}
+    for path in sorted((course / "grading").glob("*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        records[record.get("student", path.stem)] = record
+    return records
+
+
+def flagged(records: dict) -> dict:
+    """Student -> list of (exercise, kind, detail)."""
+    found = {}
+    for student, record in records.items():
+        items = []
+        for notebook in record.get("notebooks", []):
+            for flag in notebook.get("flags", []):
+                items.append((flag.get("exercise"), flag.get("kind"), flag.get("detail")))
+        if items:
+            found[student] = items
+    return found
+
+
+def histogram(totals: list[float], maximum: float, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 3.5), dpi=100)
+    bins = [x - 0.5 for x in range(int(maximum) + 2)]
+    axes.hist(totals, bins=bins, color="#4c72b0", edgecolor="white")
+    axes.set_xlabel(f"total score (out of {maximum:g})")
+    axes.set_ylabel("students")
+    axes.set_title(f"{config.ASSIGNMENT_ID}: {len(totals)} submissions")
+    axes.set_xticks(range(int(maximum) + 1))
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
+def build(course: Path, out: Path) -> str:
+    from autograder.feedback import rows
+
+    header, table = rows(course)
+    exercises = list(config.GRADED_FUNCTIONS)
+    records = load_records(course)
+    width = max([len("student")] + [len(r["student"]) for r in table]) + 2
+    short = {f: f.replace("compute_", "")[:14] for f in exercises}
+    lines = [f"Report for assignment '{config.ASSIGNMENT_ID}' ({len(table)} submissions)", ""]
+    lines.append("student".ljust(width) + "".join(f"{short[f]:>16s}" for f in exercises)
+                 + f"{'total':>9s}")
+    for row in table:
+        lines.append(row["student"].ljust(width)
+                     + "".join(f"{(row.get(f) or 0):>16g}" for f in exercises)
+                     + f"{(row['total'] or 0):>9g}")
+    if table:
+        lines.append("-" * (width + 16 * len(exercises) + 9))
+        lines.append("mean".ljust(width) + "".join(
+            f"{sum((r.get(f) or 0) for r in table) / len(table):>16.2f}" for f in exercises)
+            + f"{sum((r['total'] or 0) for r in table) / len(table):>9.2f}")
+        lines.append("full marks".ljust(width) + "".join(
+            f"{sum(1 for r in table if (r.get(f) or 0) >= config.GRADED_FUNCTIONS[f][1]):>16d}"
+            for f in exercises) + f"{'':>9s}")
+        lines.append("out of".ljust(width) + "".join(
+            f"{config.GRADED_FUNCTIONS[f][1]:>16g}" for f in exercises)
+            + f"{sum(p for _n, p in config.GRADED_FUNCTIONS.values()):>9g}")
+    maximum = sum(p for _n, p in config.GRADED_FUNCTIONS.values())
+    png = histogram([float(r["total"] or 0) for r in table], maximum, out / "histogram.png")
+    lines += ["", f"Histogram of totals: {png}", ""]
+    problems = flagged(records)
+    lines.append(f"Flagged submissions: {len(problems)}")
+    for student, items in problems.items():
+        lines.append(f"  {student}")
+        for exercise, kind, detail in items:
+            lines.append(f"    [{exercise or '-'}] {kind}: {detail}")
+    ungraded = sorted({r["student"] for r in table} - set(records))
+    if ungraded:
+        lines.append("")
+        lines.append("In the gradebook but without a grading record (graded outside "
+                     "`python -m autograder grade`): " + ", ".join(ungraded))
+    text = "\n".join(lines) + "\n"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.txt").write_text(text, encoding="utf-8")
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    from autograder.grade import default_course
+
+    parser = argparse.ArgumentParser(prog="python -m autograder report", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--course", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=None, help="default: <course>/report")
+    args = parser.parse_args(argv)
+    course = (args.course or default_course()).resolve()
+    print(build(course, (args.out or course / "report").resolve()), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
