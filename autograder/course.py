@@ -284,14 +284,20 @@ class _Running:
         return nb, rows
 
 
-def _kill_tagged(token: str) -> None:
+def kill_orphans(parent_pid: int) -> None:
+    """Kill what a killed ``grade`` run (process ``parent_pid``) left running: its jobs' processes."""
+    _kill_tagged(f"{parent_pid}-", prefix=True)
+
+
+def _kill_tagged(token: str, prefix: bool = False) -> None:
     """SIGKILL every process whose environment carries this job's token (its kernels)."""
     needle = f"NST_GRADING_JOB={token}".encode()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
-            if needle in (entry / "environ").read_bytes().split(b"\0"):
+            variables = (entry / "environ").read_bytes().split(b"\0")
+            if any(v.startswith(needle) if prefix else v == needle for v in variables):
                 os.kill(int(entry.name), signal.SIGKILL)
         except (OSError, ValueError):
             continue
@@ -318,6 +324,7 @@ def spawn_nbgrader(argv: list[str], course: Path, log: Path, env: dict) -> int:
     code = 1
     try:
         os.setsid()
+        _die_with_parent()
         try:
             resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
         except (ValueError, OSError):
@@ -346,6 +353,17 @@ def spawn_nbgrader(argv: list[str], course: Path, log: Path, env: dict) -> int:
             sys.stderr.flush()
         finally:
             os._exit(code)
+
+
+def _die_with_parent() -> None:
+    """Linux: end this forked child if the grading process is killed."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def run_jobs(jobs: list[NotebookJob], *, workers: int = 1, template: Path | None = None,
