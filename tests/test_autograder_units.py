@@ -1,0 +1,173 @@
+"""Fast checks of the autograder's parts (no nbgrader run, except the one `score` test)."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from nbformat.v4 import new_code_cell, new_output
+
+from autograder import samples, tamper
+from autograder.course import GRADED_NOTEBOOKS, exercise_of_grade_id
+from nst_utils import config
+
+
+def _run_python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True)
+
+
+def test_commands_are_listed():
+    result = subprocess.run([sys.executable, "-m", "autograder", "--help"], capture_output=True,
+                            text=True)
+    for command in ("release", "score", "grade", "feedback", "export", "report", "demo"):
+        assert command in result.stdout
+
+
+def test_grade_ids_map_to_exercises():
+    assert exercise_of_grade_id("test_gram_matrix") == "gram_matrix"
+    assert exercise_of_grade_id("gram_matrix") == "gram_matrix"
+    assert exercise_of_grade_id("test_something_else") is None
+    assert sorted(f for fs in GRADED_NOTEBOOKS.values() for f in fs) == sorted(
+        config.GRADED_FUNCTIONS)
+
+
+def test_configuration_loads_with_the_course_settings():
+    result = _run_python("""
+        from traitlets.config.loader import PyFileConfigLoader
+        import json
+        cfg = PyFileConfigLoader("nbgrader_config.py", path="autograder").load_config()
+        print(json.dumps({
+            "timeout": cfg.Execute.timeout,
+            "args": cfg.Execute.extra_arguments,
+            "missing": cfg.OverwriteCells.add_missing_cells,
+            "lines": cfg.LimitOutput.max_lines,
+            "feedback": cfg.GenerateFeedback.preprocessors,
+            "exchange": cfg.Exchange.root,
+        }))
+    """)
+    assert result.returncode == 0, result.stderr
+    settings = json.loads(result.stdout)
+    assert 30 <= settings["timeout"] <= 300
+    assert "--IPKernelApp.capture_fd_output=False" in settings["args"]
+    assert settings["missing"] is True
+    assert 0 < settings["lines"] <= 1000
+    assert "nbgrader.preprocessors.ClearHiddenTests" in settings["feedback"]
+    assert "autograder.feedback.StripHiddenOutput" in settings["feedback"]
+    assert settings["exchange"].endswith("exchange")
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("import numpy as np\nnp.allclose = lambda *a, **k: True", "replaces np.allclose"),
+    ("import numpy\nsetattr(numpy, 'isclose', None)", "calls setattr on numpy"),
+    ("import nst_utils.checks as c\nc.check_gram_matrix = print", "replaces c.check_gram_matrix"),
+    ("get_ipython().showtraceback = lambda *a: None", "replaces get_ipython().showtraceback"),
+    ("import sys\nsys.modules['numpy'] = object()", "writes into sys.modules"),
+    ("class X:\n    def __eq__(self, o):\n        return True", "class X defines __eq__"),
+    ("import os\nos._exit(0)", "calls os._exit"),
+    ("from autograder import hidden", "imports the autograder"),
+    ("import builtins\nbuiltins.abs = abs", "replaces builtins.abs"),
+])
+def test_static_scan_finds_tampering(code, expected):
+    assert expected in tamper.scan_code(code)
+
+
+@pytest.mark.parametrize("variant", [v for v in samples.variant_bank.VARIANTS])
+def test_static_scan_is_quiet_on_honest_work(variant):
+    assert tamper.scan_code(variant.source) == []
+
+
+def test_guard_passes_a_clean_process_and_catches_patches():
+    result = _run_python("""
+        import json
+        import numpy as np
+        import nst_utils.checks
+        from nst_utils import tf
+        from autograder import guard
+        clean = guard.find_problems()
+        np.allclose = lambda *a, **k: True
+        nst_utils.checks.check_total_cost = lambda f: None
+        import builtins
+        real_float = builtins.float
+        builtins.float = lambda x=0: 0.0
+        patched = guard.find_problems()
+        builtins.float = real_float
+        print(json.dumps([clean, patched]))
+    """)
+    assert result.returncode == 0, result.stderr[-2000:]
+    clean, patched = json.loads(result.stdout.strip().splitlines()[-1])
+    assert clean == []
+    text = " ".join(patched)
+    assert "numpy.allclose" in text and "check_total_cost" in text and "builtins.float" in text
+
+
+def test_outputs_are_read_for_flags(tmp_path):
+    cell = new_code_cell("check(f)", metadata={"nbgrader": {"grade": True, "grade_id":
+                                                            "test_gram_matrix", "points": 2}})
+    cell.outputs = [new_output("error", ename="CellTimeoutError", evalue="", traceback=[]),
+                    new_output("stream", name="stdout", text="1\n... Output truncated ...")]
+    tampered = new_code_cell("x", metadata={"nbgrader": {"grade": True, "grade_id": "t",
+                                                         "points": 1}})
+    tampered.outputs = [new_output("error", ename="AssertionError",
+                                   evalue="NST-TAMPERING: gram_matrix: numpy.allclose replaced",
+                                   traceback=[])]
+    notebook = {"cells": [cell, tampered], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "02_gram_matrix.ipynb"
+    path.write_text(json.dumps(notebook))
+    errors, flags = tamper.inspect_outputs(path)
+    kinds = {f["kind"] for f in flags}
+    assert {"timeout", "output limited", "tampering"} <= kinds
+    assert all(f["exercise"] == "gram_matrix" for f in flags)
+    assert len(errors) == 2
+
+
+def test_structure_changes_are_flagged(tmp_path):
+    builder = samples.Builder()
+    notebooks = builder.filled()
+    name = "02_gram_matrix.ipynb"
+    cells = notebooks[name]["cells"]
+    test_cell = samples._cell(notebooks[name], "test_gram_matrix")
+    cells.remove(test_cell)
+    cells.append(json.loads(json.dumps(samples._cell(notebooks[name], "gram_matrix"))))
+    path = tmp_path / name
+    path.write_text(json.dumps(notebooks[name]))
+    kinds = {f["kind"] for f in tamper.inspect_submission(path)}
+    assert {"deleted test cell", "duplicated cell"} <= kinds
+    clean = tmp_path / "clean" / name
+    clean.parent.mkdir()
+    clean.write_text(json.dumps(builder.filled()[name]))
+    assert tamper.inspect_submission(clean) == []
+
+
+def test_samples_change_only_graded_cells_of_the_release():
+    builder = samples.Builder()
+    for sample in samples.build():
+        if not sample.student.startswith(("correct", "variants-")):
+            continue
+        for name, notebook in sample.notebooks.items():
+            released = builder.release[name]["cells"]
+            assert len(notebook["cells"]) == len(released)
+            for mine, theirs in zip(notebook["cells"], released):
+                if mine["source"] != theirs["source"]:
+                    assert mine["metadata"]["nbgrader"]["solution"], (sample.student, name)
+
+
+@pytest.mark.slow
+def test_score_json_follows_the_schema(tmp_path):
+    built = {s.student: s for s in samples.build()}
+    folder = tmp_path / "work"
+    samples.write(folder, [built["correct"]])
+    files = [folder / "correct" / "nst" / n for n in ("01_content_cost.ipynb",
+                                                        "00_tour_of_vgg19.ipynb")]
+    result = subprocess.run([sys.executable, "-m", "autograder", "score", "--json", *files],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = json.loads(result.stdout)
+    assert list(data) == ["notebooks"]
+    first, second = data["notebooks"]
+    assert list(first) == ["notebook", "exercises", "total", "max_total", "flags", "errors"]
+    assert first == {"notebook": "01_content_cost.ipynb",
+                     "exercises": {"compute_content_cost": {"points": 2.0, "max_points": 2.0}},
+                     "total": 2.0, "max_total": 2.0, "flags": [], "errors": []}
+    assert second["notebook"] == "00_tour_of_vgg19.ipynb" and second["exercises"] == {}
