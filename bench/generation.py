@@ -256,6 +256,7 @@ def main(argv=None) -> int:
     }
 
     # 1. The baseline: 100 steps, its wall time and the loss it reaches.
+    print(f"[1/4] baseline, {args.steps} steps ...", flush=True)
     baseline = Baseline(extractor, content, style, costs, seed=0)
     with Phase() as memory:
         tick = time.perf_counter()
@@ -268,11 +269,12 @@ def main(argv=None) -> int:
         "first_step_seconds": round(base_times[0], 3), "J_after_steps": target, **memory.report(),
     }
 
+    print(f"[2/4] step times, {args.blocks} alternating blocks of {args.block} ...", flush=True)
     # 2. Seconds per step, ours (engine defaults, float32) against the baseline, in alternating blocks.
     ours_blocks, base_blocks = [], [t for t in base_times[1:]]
     for _ in range(args.blocks):
         result = style_transfer(content, style, **costs, model=vgg, steps=args.block + 1,
-                                progress=False, seed=0, precision="float32")
+                                progress=False, seed=0, precision="float32", coarse_to_fine=())
         seconds = result.history["seconds"]
         ours_blocks += [b - a for a, b in zip(seconds[1:], seconds[2:])] + [seconds[1] - seconds[0]]
         base_blocks += baseline.steps(args.block)
@@ -281,10 +283,11 @@ def main(argv=None) -> int:
     report["step_time_ratio"] = round(ours_step / base_step, 4)
 
     # 3. Our wall time to the baseline's loss.
+    print("[3/4] ours, to the baseline's cost ...", flush=True)
     chase = {"steps": args.max_steps or args.steps, "save_every": 1, "progress": False, "seed": 0,
              "precision": args.precision}
     for key, value in (("optimizer", args.optimizer), ("learning_rate", args.lr), ("init", args.init),
-                       ("coarse_to_fine", tuple(args.coarse_to_fine) if args.coarse_to_fine else None)):
+                       ("coarse_to_fine", None if args.coarse_to_fine is None else tuple(args.coarse_to_fine))):
         if value is not None:
             chase[key] = value
     with Phase() as memory:
@@ -315,6 +318,7 @@ def main(argv=None) -> int:
 
     # 4. Notebook 04 with its defaults, from a fresh process.
     if not args.skip_notebook04:
+        print("[4/4] notebook 04 defaults, fresh process ...", flush=True)
         report["notebook04"] = run_notebook04()
         report["notebook04_seconds"] = report["notebook04"].get("seconds_wall_including_python_start")
 

@@ -142,8 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--preserve-colors", action="store_true", help="keep the photo's colours")
     parser.add_argument("--init", choices=("content", "noise", "mix"), default=None,
                         help=f"starting image (default {config.ENGINE_INIT})")
-    parser.add_argument("--coarse-to-fine", type=float, nargs="+", default=None, metavar="FRACTION",
-                        help="optimise at these fractions of the size first, e.g. 0.5")
+    parser.add_argument("--coarse-to-fine", type=float, nargs="*", default=None, metavar="FRACTION",
+                        help="optimise at these fractions of the size first (default "
+                        f"{' '.join(map(str, config.ENGINE_COARSE_TO_FINE)) or 'none'}); "
+                        "give no fraction for a single stage")
     parser.add_argument("--content-layers", type=_layers, default=None, metavar="NAME[:W],...",
                         help=f"content layers (default {config.CONTENT_LAYER})")
     parser.add_argument("--style-layers", type=_layers, default=None, metavar="NAME[:W],...",

@@ -422,7 +422,7 @@ def style_transfer(
     init: str | None = None,
     noise: float | None = None,
     seed: int | None = None,
-    coarse_to_fine: Sequence[float] | None = None,
+    coarse_to_fine: Sequence[float] | None = None,  # None: config.ENGINE_COARSE_TO_FINE
     precision: str = "float32",
     pooling: str = "max",
     weights="auto",
@@ -469,7 +469,9 @@ def style_transfer(
         seed: makes the noise, and so the whole run, repeatable.
         coarse_to_fine: fractions of the full size to optimise at first, in
             increasing order, e.g. ``(0.5,)``: half size, then full size
-            (each stage starts from the previous result, enlarged).
+            (each stage starts from the previous result, enlarged). Default
+            ``config.ENGINE_COARSE_TO_FINE`` (stages too small for the layers
+            are then dropped); ``()`` for a single stage at full size.
         precision: ``"float32"``; ``"bfloat16"`` runs VGG19 in bfloat16
             (costs and the image stay float32) where the processor supports
             it, else falls back to float32 with a note; ``"auto"`` picks.
@@ -538,12 +540,17 @@ def style_transfer(
         raise SettingsError("The style weights are all 0; at least one must be positive.")
     blend = [w / sum(style_weights) for w in style_weights]
 
-    fractions = tuple(float(f) for f in (coarse_to_fine or ()))
+    chosen_stages = coarse_to_fine is not None
+    if not chosen_stages:
+        coarse_to_fine = config.ENGINE_COARSE_TO_FINE
+    try:
+        fractions = tuple(float(f) for f in coarse_to_fine)
+    except (TypeError, ValueError):
+        raise SettingsError(f"coarse_to_fine must be a list of fractions, e.g. (0.5,); got {coarse_to_fine!r}.") from None
     if any(not (0 < f < 1) for f in fractions) or list(fractions) != sorted(set(fractions)):
         raise SettingsError(
             f"coarse_to_fine must list increasing fractions between 0 and 1, e.g. (0.5,); got {coarse_to_fine!r}."
         )
-    stage_steps = _stage_steps(steps, len(fractions) + 1)
 
     # The pictures.
     if size is None and isinstance(content, (str, Path)):
@@ -554,21 +561,27 @@ def style_transfer(
         content_full = _resize(content_full, size)
     full = tuple(int(s) for s in content_full.shape[1:3])
     style_sources = [_as_batch(s, "style") for s in styles]
-    sizes = [(max(1, round(full[0] * f)), max(1, round(full[1] * f))) for f in fractions] + [full]
-
     from nst_utils.features import FeatureExtractor, min_input_side
 
     all_layers = [name for name, _ in content_pairs] + [name for name, _ in style_pairs]
     needed = max(min_input_side(all_layers), 1)
-    for stage_size in sizes:
-        if min(stage_size) < needed:
+
+    def stage_size(fraction):
+        return (max(1, round(full[0] * fraction)), max(1, round(full[1] * fraction)))
+
+    if not chosen_stages:  # the default stages: drop those too small for these layers
+        fractions = tuple(f for f in fractions if min(stage_size(f)) >= needed)
+    stage_steps = _stage_steps(steps, len(fractions) + 1)
+    sizes = [stage_size(f) for f in fractions] + [full]
+    for shape in [full] + sizes:
+        if min(shape) < needed:
             deepest = max(all_layers, key=min_input_side)
-            which = "the image" if stage_size == full else "the first coarse_to_fine stage"
+            which = "the image" if shape == full else "the first coarse_to_fine stage"
             raise SettingsError(
-                f"{which.capitalize()} is {stage_size[0]}x{stage_size[1]} pixels, too small for layer "
+                f"{which.capitalize()} is {shape[0]}x{shape[1]} pixels, too small for layer "
                 f"{deepest!r}, which needs at least {needed} pixels a side (each pooling layer halves "
                 "the size). Use a larger size"
-                + (" or a larger coarse_to_fine fraction." if stage_size != full else ".")
+                + (" or a larger coarse_to_fine fraction." if shape != full else ".")
             )
 
     total_steps = sum(stage_steps)
@@ -654,13 +667,13 @@ def style_transfer(
     image = None
     stage_content = content_full
     try:
-        for stage, (stage_size, n_steps) in enumerate(zip(sizes, stage_steps)):
-            stage_content = _resize(content_full, stage_size)
-            stage_styles = [prepare_style_image(s, stage_size, style_scale) for s in style_sources]
+        for stage, (shape, n_steps) in enumerate(zip(sizes, stage_steps)):
+            stage_content = _resize(content_full, shape)
+            stage_styles = [prepare_style_image(s, shape, style_scale) for s in style_sources]
             if image is None:
                 image = _initial_image(stage_content, init, noise, generator)
             else:
-                image = _resize(image, stage_size)
+                image = _resize(image, shape)
             objective = _objective(
                 extractor, stage_content, stage_styles, blend, content_pairs, style_pairs,
                 compute_content_cost, compute_style_cost, total_cost, alpha, beta, tv_weight, precision,

@@ -34,7 +34,7 @@ def test_reference_run_with_every_option(tmp_path, capsys):
     assert steps == ["step_00001.png", "step_00002.png"]
 
 
-@pytest.mark.parametrize("extra", [["--optimizer", "lbfgs"], ["--coarse-to-fine", "0.5", "--precision", "auto"]])
+@pytest.mark.parametrize("extra", [["--optimizer", "lbfgs", "--coarse-to-fine"], ["--coarse-to-fine", "0.5", "--precision", "auto"]])
 def test_reference_run_other_optimisation(tmp_path, capsys, extra):
     out = tmp_path / "art.jpg"
     assert main(["chelsea.jpg", "pointillism.png", "-o", str(out), "--reference", *TINY, *extra]) == 0

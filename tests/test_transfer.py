@@ -55,6 +55,7 @@ def run(vgg, pictures):
         options.setdefault("steps", 3)
         options.setdefault("progress", False)
         options.setdefault("seed", 0)
+        options.setdefault("coarse_to_fine", ())  # one stage unless a test asks for more
         for name, function in COSTS.items():
             options.setdefault(name, function)
         return style_transfer(options.pop("content", content), options.pop("style", style),
@@ -264,6 +265,14 @@ def test_coarse_to_fine(run):
     assert explicit.history["stage"] == [0, 1, 1]
     with pytest.raises(SettingsError, match="one per coarse_to_fine"):
         run(coarse_to_fine=(0.5,), steps=[1, 2, 3])
+
+
+def test_default_stages_come_from_config_and_skip_stages_too_small(run):
+    result = run(coarse_to_fine=None, steps=4)
+    assert result.settings["coarse_to_fine"] == tuple(config.ENGINE_COARSE_TO_FINE)
+    assert len(set(result.history["stage"])) == len(config.ENGINE_COARSE_TO_FINE) + 1
+    small = run(coarse_to_fine=None, steps=2, size=(20, 40))  # half size would be too small for block5
+    assert small.settings["coarse_to_fine"] == () and small.history["stage"] == [0, 0]
 
 
 def test_bfloat16_precision(run, capsys):
