@@ -29,13 +29,17 @@ from nst_utils.errors import NSTError, NotImplementedYet
 
 __all__ = ["main", "build_parser", "load_cost_functions", "NOTEBOOK_FUNCTIONS"]
 
+def _notebook_functions() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    by_notebook: dict[str, list[str]] = {}
+    for name, (notebook, _points) in config.GRADED_FUNCTIONS.items():
+        by_notebook.setdefault(notebook, []).append(name)
+    name, notebook = config.STYLE_COST_FUNCTION
+    by_notebook.setdefault(notebook, []).append(name)
+    return tuple((notebook, tuple(names)) for notebook, names in sorted(by_notebook.items()))
+
+
 #: Where each function the engine needs is written: (notebook, function names).
-NOTEBOOK_FUNCTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("01_content_cost.ipynb", ("compute_content_cost",)),
-    ("02_gram_matrix.ipynb", ("gram_matrix",)),
-    ("03_style_cost.ipynb", ("compute_layer_style_cost", "compute_style_cost")),
-    ("04_total_cost_and_art.ipynb", ("total_cost",)),
-)
+NOTEBOOK_FUNCTIONS = _notebook_functions()
 ENGINE_FUNCTIONS = ("compute_content_cost", "compute_style_cost", "total_cost")
 
 
@@ -46,16 +50,14 @@ def load_cost_functions(notebooks: str | Path | None = None, *, reference: bool 
     still a stub, and :class:`NSTError` when a notebook is missing or broken.
     """
     if reference:
-        try:
-            import importlib
-
-            module = importlib.import_module("autograder.reference")
-        except ImportError:
+        # The reference solutions live in the instructor notebooks; read them with the
+        # same loader as the learner's own (this package never imports `autograder`).
+        if not (config.SOURCE_DIR / NOTEBOOK_FUNCTIONS[0][0]).is_file():
             raise NSTError(
-                "--reference needs the instructor's repository (the `autograder` package), "
-                "which is not here. Leave out --reference to use your own notebooks."
-            ) from None
-        return {name: getattr(module, name) for name in ENGINE_FUNCTIONS}
+                "--reference needs the instructor notebooks (notebooks/source/nst/), which "
+                "are not here. Leave out --reference to use your own notebooks."
+            )
+        notebooks = config.SOURCE_DIR
 
     import contextlib
     import io
