@@ -156,9 +156,13 @@ def template_course(source_dir: Path | None = None) -> Path:
         if key in _templates and (_templates[key] / "gradebook.db").exists():
             return _templates[key]
         cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "nst-autograder"
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+        except OSError:  # no writable home: a per-user folder in the temporary directory
+            cache = Path(tempfile.gettempdir()) / f"nst-autograder-{os.getuid()}"
+            cache.mkdir(parents=True, exist_ok=True)
         root = cache / key
         if not (root / "gradebook.db").exists():
-            cache.mkdir(parents=True, exist_ok=True)
             building = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=cache))
             build_assignment(building, source_dir)
             try:

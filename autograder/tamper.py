@@ -233,7 +233,9 @@ def scan_code(source: str) -> list[str]:
                     problems.append(f"class {node.name} defines {item.name}")
         if isinstance(node, ast.Attribute) and node.attr in {"showtraceback", "_showtraceback",
                                                              "excepthook", "InteractiveTB"}:
-            problems.append(f"touches {_dotted(node) or node.attr}")
+            touched = _dotted(node) or node.attr
+            if f"replaces {touched}" not in problems:
+                problems.append(f"touches {touched}")
         if isinstance(node, ast.Name) and node.id == "ctypes":
             problems.append("uses ctypes")
     unique = []
