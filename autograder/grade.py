@@ -109,7 +109,14 @@ def store(course: Path, db: Path, student: str, results: list, rows: dict, files
         # nbgrader's update_or_create_submission trips a harmless SQLAlchemy warning.
         warnings.simplefilter("ignore")
         gb.update_or_create_student(student)
-        kwargs = {"timestamp": timestamp} if timestamp else {}
+        kwargs = {}
+        if timestamp:
+            from nbgrader.utils import parse_utc
+
+            try:
+                kwargs["timestamp"] = parse_utc(timestamp)
+            except (ValueError, OverflowError):
+                pass  # an unreadable timestamp.txt: graded without a time, as nbgrader does
         gb.update_or_create_submission(ASSIGNMENT, student, **kwargs)
         for name in grading.GRADED_NOTEBOOKS:
             stem = Path(name).stem
