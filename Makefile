@@ -2,11 +2,12 @@
 # Each runs `setup` first when the environment is missing or out of date.
 
 PYTHON ?= python3
+OUT    ?= output
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast lab weights release lock clean
+.PHONY: setup demo test test-fast lab weights release grade report bench lock clean
 
 setup: $(STAMP)
 
@@ -18,8 +19,12 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 	@echo "Environment ready in $(VENV)/"
 
+# The course end to end: feature maps, the reference notebooks (which paint),
+# then the instructor's workflow on the sample class. Everything lands in $(OUT)/.
 demo: $(STAMP)
-	$(PY) -m nst_utils.demo
+	$(PY) -m nst_utils.demo --output $(OUT)
+	rm -rf $(OUT)/sample-class
+	$(PY) -m autograder demo --out $(OUT)/sample-class
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -35,6 +40,18 @@ weights: $(STAMP)
 
 release: $(STAMP)
 	$(PY) -m autograder release
+
+# Instructors: grade the course in $(COURSE) (a folder with submitted/), then report.
+COURSE ?= course
+grade: $(STAMP)
+	$(PY) -m autograder grade --course $(COURSE) --workers 2
+
+report: $(STAMP)
+	$(PY) -m autograder report --course $(COURSE)
+
+bench: $(STAMP)
+	$(PY) bench/generation.py
+	$(PY) bench/autograde.py
 
 lock: $(STAMP)
 	( echo "# Exact versions of every package in the tested environment (Python 3.11, Linux x86-64)."; \
