@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     from nst_utils.vgg19 import load_vgg19
 
     start = time.perf_counter()
-    ctx = DemoContext(output_dir=Path(args.output), image_size=size)
+    ctx = DemoContext(output_dir=Path(args.output).resolve(), image_size=size)
     ctx.content = load_image(config.DEFAULT_CONTENT_IMAGE, size=size)
     print(f"Content photo: {config.DEFAULT_CONTENT_IMAGE}, {size[0]}x{size[1]} pixels")
     ctx.vgg = load_vgg19("auto")

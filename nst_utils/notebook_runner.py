@@ -55,6 +55,8 @@ def execute(path: Path, workdir: Path, *, timeout: int = 600, allow_errors: bool
         timeout=timeout,
         kernel_name="python3",
         allow_errors=allow_errors,
+        # The kernel's own start-up warnings are not the notebook's business.
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
         resources={"metadata": {"path": str(workdir)}},
     )
     started = time.perf_counter()

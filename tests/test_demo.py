@@ -1,5 +1,6 @@
 """`make demo`, exactly as the README's quick start runs it, on embedded defaults."""
 
+import os
 import subprocess
 
 import pytest
@@ -9,7 +10,8 @@ from nst_utils import config
 
 @pytest.mark.slow
 def test_make_demo_runs_the_course_end_to_end(tmp_path):
-    result = subprocess.run(["make", "demo", f"OUT={tmp_path}"], cwd=config.REPO_ROOT,
+    out = os.path.relpath(tmp_path, config.REPO_ROOT)  # relative, as the default `output` is
+    result = subprocess.run(["make", "demo", f"OUT={out}"], cwd=config.REPO_ROOT,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     # The learner's side: what VGG19 sees, and the painting made by the reference notebooks.
