@@ -7,7 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast lab weights release grade report bench lock clean
+.PHONY: setup demo test test-fast lab lab-instructor weights release grade report bench lock clean
 
 setup: $(STAMP)
 
@@ -34,6 +34,12 @@ test-fast: $(STAMP)
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/release/nst
+
+# Instructors: JupyterLab with nbgrader's formgrader on the course in notebooks/.
+lab-instructor: $(STAMP)
+	$(PY) -c "from pathlib import Path; from autograder.course import link_config; link_config(Path('notebooks'))"
+	cd notebooks && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" NST_COURSE_ROOT="$(CURDIR)/notebooks" \
+		"$(CURDIR)/$(VENV)/bin/jupyter" lab
 
 weights: $(STAMP)
 	$(PY) -m nst_utils.weights fetch

@@ -35,7 +35,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from autograder.release import course_env, link_config
 from nst_utils import config
 
 #: Graded notebook -> the graded functions written in it.
@@ -92,6 +91,25 @@ class SubmissionResult:
 def source_notebooks(source_dir: Path | None = None) -> list[Path]:
     folder = source_dir or config.SOURCE_DIR
     return [folder / name for name in config.NOTEBOOKS if name in GRADED_NOTEBOOKS]
+
+
+CONFIG_FILE = Path(__file__).with_name("nbgrader_config.py")
+
+
+def course_env(course_root: Path) -> dict:
+    """Environment for nbgrader subprocesses: this venv's tools first on PATH."""
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env["NST_COURSE_ROOT"] = str(course_root)
+    return env
+
+
+def link_config(course_root: Path) -> None:
+    """Make nbgrader, run inside ``course_root``, load this course's configuration."""
+    (course_root / "nbgrader_config.py").write_text(
+        f"c = get_config()  # noqa: F821\nload_subconfig({str(CONFIG_FILE)!r})  # noqa: F821\n",
+        encoding="utf-8",
+    )
 
 
 def run_nbgrader(args: list[str], course: Path, *, timeout: float | None = None,

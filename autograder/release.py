@@ -14,45 +14,16 @@ from __future__ import annotations
 import argparse
 import filecmp
 import json
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from autograder.course import run_nbgrader
 from nst_utils import config
 
-CONFIG_FILE = Path(__file__).with_name("nbgrader_config.py")
 FORBIDDEN = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
              "autograder")
-
-
-def course_env(course_root: Path) -> dict:
-    """Environment for nbgrader subprocesses: this venv's tools first on PATH."""
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    env["NST_COURSE_ROOT"] = str(course_root)
-    return env
-
-
-def link_config(course_root: Path) -> None:
-    """Make nbgrader, run inside ``course_root``, load this course's configuration."""
-    (course_root / "nbgrader_config.py").write_text(
-        f"c = get_config()  # noqa: F821\nload_subconfig({str(CONFIG_FILE)!r})  # noqa: F821\n",
-        encoding="utf-8",
-    )
-
-
-def run_nbgrader(args: list[str], course_root: Path, *, quiet: bool = True) -> subprocess.CompletedProcess:
-    """Run an nbgrader command with this course's configuration in ``course_root``."""
-    link_config(course_root)
-    command = [sys.executable, "-m", "nbgrader", *args]
-    result = subprocess.run(command, cwd=course_root, capture_output=True, text=True,
-                            env=course_env(course_root))
-    if result.returncode != 0 or not quiet:
-        sys.stderr.write(result.stdout[-4000:] + result.stderr[-4000:])
-    return result
 
 
 def generate(destination: Path) -> None:
@@ -63,6 +34,7 @@ def generate(destination: Path) -> None:
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         result = run_nbgrader(["generate_assignment", config.ASSIGNMENT_ID, "--force"], course)
         if result.returncode != 0:
+            sys.stderr.write(result.stdout[-4000:])
             raise SystemExit("nbgrader generate_assignment failed (its output is above).")
         released = course / "release" / config.ASSIGNMENT_ID
         if destination.exists():
