@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from nst_utils import config
+from nst_utils.notebook_runner import tools_env
 
 #: Graded notebook -> the graded functions written in it.
 GRADED_NOTEBOOKS: dict[str, list[str]] = {}
@@ -98,8 +99,7 @@ CONFIG_FILE = Path(__file__).with_name("nbgrader_config.py")
 
 def course_env(course_root: Path) -> dict:
     """Environment for nbgrader subprocesses: this venv's tools first on PATH."""
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env = tools_env()
     env["NST_COURSE_ROOT"] = str(course_root)
     return env
 

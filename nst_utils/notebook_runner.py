@@ -38,9 +38,19 @@ class RunResult:
         return not self.errors
 
 
-def _kernel_env(extra: dict | None) -> dict:
+def tools_env() -> dict:
+    """A copy of the environment with this interpreter's tools first on PATH.
+
+    Jupyter, nbgrader (and the ``alembic`` it calls) and kernels must come from
+    the course's environment even when its virtualenv is not activated.
+    """
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def _kernel_env(extra: dict | None) -> dict:
+    env = tools_env()
     env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     env.update(extra or {})
     return env

@@ -37,6 +37,8 @@ from pathlib import Path
 
 import pytest
 
+from nst_utils.notebook_runner import tools_env
+
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
@@ -167,10 +169,7 @@ def _lab_settings(settings_dir: Path) -> None:
 
 
 def _subprocess_env(tmp: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    # nbgrader runs `alembic` (and the kernel `python`) from PATH: make the
-    # interpreter running the tests come first even when its venv isn't activated.
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env = tools_env()  # nbgrader runs `alembic` (and kernels) from PATH
     for var, sub in [
         ("JUPYTER_CONFIG_DIR", "jupyter-config"),
         ("JUPYTER_DATA_DIR", "jupyter-data"),
