@@ -8,6 +8,7 @@ engine, the autograder and the benchmarks all read them from this module.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 # --------------------------------------------------------------------------
@@ -138,12 +139,50 @@ NOTEBOOKS = (
     "05_going_further.ipynb",
 )
 
-#: Each graded function, the notebook it is written in, and its points.
+
+@dataclass(frozen=True)
+class Exercise:
+    """One graded exercise: the function a learner writes, where, and what it is worth.
+
+    ``check`` names the public check in :mod:`nst_utils.checks`; the test
+    cell that grades the exercise has the grade id ``test_<function>``.
+    """
+
+    function: str
+    notebook: str
+    points: float
+    check: str
+
+    @property
+    def test_cell(self) -> str:
+        return f"test_{self.function}"
+
+
+#: The one registry of graded exercises, in the order a learner meets them.
+EXERCISES: tuple[Exercise, ...] = (
+    Exercise("compute_content_cost", "01_content_cost.ipynb", 2.0, "check_content_cost"),
+    Exercise("gram_matrix", "02_gram_matrix.ipynb", 2.0, "check_gram_matrix"),
+    Exercise("compute_layer_style_cost", "03_style_cost.ipynb", 3.0, "check_layer_style_cost"),
+    Exercise("total_cost", "04_total_cost_and_art.ipynb", 1.0, "check_total_cost"),
+)
+
+
+def exercise(function: str) -> Exercise:
+    """The registered exercise whose graded function is ``function`` (KeyError if none)."""
+    for item in EXERCISES:
+        if item.function == function:
+            return item
+    raise KeyError(f"no graded exercise named {function!r}")
+
+
+def exercises_in(notebook: str) -> tuple[Exercise, ...]:
+    """The exercises written in ``notebook`` (a file name), in order."""
+    return tuple(item for item in EXERCISES if item.notebook == notebook)
+
+
+#: Each graded function -> (its notebook, its points); derived from EXERCISES.
 GRADED_FUNCTIONS: dict[str, tuple[str, float]] = {
-    "compute_content_cost": ("01_content_cost.ipynb", 2.0),
-    "gram_matrix": ("02_gram_matrix.ipynb", 2.0),
-    "compute_layer_style_cost": ("03_style_cost.ipynb", 3.0),
-    "total_cost": ("04_total_cost_and_art.ipynb", 1.0),
+    item.function: (item.notebook, item.points) for item in EXERCISES
 }
 
 #: Provided (ungraded) function that combines the per-layer style costs.
