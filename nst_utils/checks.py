@@ -23,6 +23,7 @@ import numpy as np
 
 from nst_utils._tf import tf
 from nst_utils.errors import NotImplementedYet
+from nst_utils.harness import sealed
 
 __all__ = [
     "check_content_cost",
@@ -192,6 +193,7 @@ def _passed(name: str) -> None:
 # --------------------------------------------------------------------------
 # The checks
 # --------------------------------------------------------------------------
+@sealed("compute_content_cost")
 def check_content_cost(compute_content_cost: Callable) -> None:
     """Check ``compute_content_cost(a_C, a_G)`` on fixed inputs."""
     name = "compute_content_cost"
@@ -209,6 +211,7 @@ def check_content_cost(compute_content_cost: Callable) -> None:
     _passed(name)
 
 
+@sealed("gram_matrix")
 def check_gram_matrix(gram_matrix: Callable) -> None:
     """Check ``gram_matrix(A)`` for A of shape (n_C, n_H·n_W)."""
     _verify_gram_matrix(gram_matrix)
@@ -237,6 +240,7 @@ def _verify_gram_matrix(gram_matrix: Callable) -> None:
     _require_value(name, "gram_matrix", got)
 
 
+@sealed("compute_layer_style_cost")
 def check_layer_style_cost(compute_layer_style_cost: Callable) -> None:
     """Check ``compute_layer_style_cost(a_S, a_G)`` (it uses your ``gram_matrix``)."""
     name = "compute_layer_style_cost"
@@ -263,6 +267,7 @@ def check_layer_style_cost(compute_layer_style_cost: Callable) -> None:
     _passed(name)
 
 
+@sealed("total_cost")
 def check_total_cost(total_cost: Callable) -> None:
     """Check ``total_cost(J_content, J_style, alpha=10, beta=40)``."""
     name = "total_cost"
