@@ -17,6 +17,7 @@ __all__ = [
     "compute_layer_style_cost",
     "compute_style_cost",
     "total_cost",
+    "train_step",
     "load",
 ]
 
@@ -39,3 +40,4 @@ gram_matrix = _functions["gram_matrix"]
 compute_layer_style_cost = _functions["compute_layer_style_cost"]
 compute_style_cost = _functions["compute_style_cost"]
 total_cost = _functions["total_cost"]
+train_step = _functions["train_step"]

@@ -164,6 +164,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise("gram_matrix", "02_gram_matrix.ipynb", 2.0, "check_gram_matrix"),
     Exercise("compute_layer_style_cost", "03_style_cost.ipynb", 3.0, "check_layer_style_cost"),
     Exercise("total_cost", "04_total_cost_and_art.ipynb", 1.0, "check_total_cost"),
+    Exercise("train_step", "04_total_cost_and_art.ipynb", 2.0, "check_train_step"),
 )
 
 
