@@ -26,17 +26,19 @@ class Variant:
     key: str  # short identifier; for a diagnosable mistake, a key of nst_utils.checks.HINTS
     source: str  # the full `def` of the function
     valid: bool  # True: must earn full marks; False: must lose the exercise's points
-    diagnosable: bool = False  # True: the public check recognises it by its value
+    diagnosable: bool = False  # True: the public check names it (HINTS[...][key])
+    raises: bool = False  # True: it fails with an error, so it has no value to store
 
 
-def _v(exercise, key, source, *, valid, diagnosable=False):
-    return Variant(exercise, key, dedent(source).strip() + "\n", valid, diagnosable)
+def _v(exercise, key, source, *, valid, diagnosable=False, raises=False):
+    return Variant(exercise, key, dedent(source).strip() + "\n", valid, diagnosable, raises)
 
 
 CONTENT = "compute_content_cost"
 GRAM = "gram_matrix"
 LAYER = "compute_layer_style_cost"
 TOTAL = "total_cost"
+STEP = "train_step"
 
 #: Where each exercise's public check stores its values in public_checks.json.
 CHECK_KEYS = {
@@ -44,6 +46,7 @@ CHECK_KEYS = {
     GRAM: "gram_matrix",
     LAYER: "layer_style_cost",
     TOTAL: "total_cost",
+    STEP: "train_step",
 }
 
 VARIANTS: tuple[Variant, ...] = (
@@ -243,6 +246,116 @@ VARIANTS: tuple[Variant, ...] = (
     _v(TOTAL, "hard_coded", """
         def total_cost(J_content, J_style, alpha=10, beta=40):
             return 10 * J_content + 40 * J_style
+    """, valid=False),
+    # --------------------------------------------------------------- train step
+    _v(STEP, "gradient_list_zip", """
+        def train_step(generated_image, optimizer, compute_cost):
+            with tf.GradientTape() as tape:
+                cost = compute_cost(generated_image)
+            grads = tape.gradient(cost, [generated_image])
+            optimizer.apply_gradients(zip(grads, [generated_image]))
+            generated_image.assign(tf.clip_by_value(generated_image, 0.0, 1.0))
+            return cost
+    """, valid=True),
+    _v(STEP, "watch_and_min_max", """
+        def train_step(generated_image, optimizer, compute_cost):
+            with tf.GradientTape(persistent=True) as tape:
+                tape.watch(generated_image)
+                J = compute_cost(generated_image)
+            optimizer.apply_gradients([(tape.gradient(J, generated_image), generated_image)])
+            generated_image.assign(tf.minimum(tf.maximum(generated_image, 0.0), 1.0))
+            return tf.identity(J)
+    """, valid=True),
+    _v(STEP, "clip_keywords", """
+        def train_step(generated_image, optimizer, compute_cost):
+            with tf.GradientTape() as tape:
+                J = compute_cost(generated_image)
+            dJ_dG = tape.gradient(J, generated_image)
+            optimizer.apply_gradients([(dJ_dG, generated_image)])
+            clipped = tf.clip_by_value(generated_image, clip_value_min=0.0, clip_value_max=1.0)
+            generated_image.assign(clipped)
+            return J
+    """, valid=True),
+    _v(STEP, "ascent", """
+        def train_step(generated_image, optimizer, compute_cost):
+            with tf.GradientTape() as tape:
+                J = compute_cost(generated_image)
+            grad = tape.gradient(J, generated_image)
+            optimizer.apply_gradients([(-grad, generated_image)])
+            generated_image.assign(tf.clip_by_value(generated_image, 0.0, 1.0))
+            return J
+    """, valid=False, diagnosable=True),
+    _v(STEP, "wrong_gradient", """
+        def train_step(generated_image, optimizer, compute_cost):
+            with tf.GradientTape() as tape:
+                J = compute_cost(generated_image)
+                total = tf.reduce_sum(generated_image)
+            grad = tape.gradient(total, generated_image)
+            optimizer.apply_gradients([(grad, generated_image)])
+            generated_image.assign(tf.clip_by_value(generated_image, 0.0, 1.0))
+            return J
+    """, valid=False, diagnosable=True),
+    _v(STEP, "no_gradient", """
+        def train_step(generated_image, optimizer, compute_cost):
+            J = compute_cost(generated_image)
+            with tf.GradientTape() as tape:
+                grad = tape.gradient(J, generated_image)
+            optimizer.apply_gradients([(grad, generated_image)])
+            generated_image.assign(tf.clip_by_value(generated_image, 0.0, 1.0))
+            return J
+    """, valid=False, diagnosable=True, raises=True),
+    _v(STEP, "no_clip", """
+        def train_step(generated_image, optimizer, compute_cost):
+            with tf.GradientTape() as tape:
+                J = compute_cost(generated_image)
+            grad = tape.gradient(J, generated_image)
+            optimizer.apply_gradients([(grad, generated_image)])
+            return J
+    """, valid=False, diagnosable=True),
+    _v(STEP, "clip_rebinds_name", """
+        def train_step(generated_image, optimizer, compute_cost):
+            with tf.GradientTape() as tape:
+                J = compute_cost(generated_image)
+            grad = tape.gradient(J, generated_image)
+            optimizer.apply_gradients([(grad, generated_image)])
+            generated_image = tf.clip_by_value(generated_image, 0.0, 1.0)
+            return J
+    """, valid=False),
+    _v(STEP, "not_in_place", """
+        def train_step(generated_image, optimizer, compute_cost):
+            with tf.GradientTape() as tape:
+                J = compute_cost(generated_image)
+            grad = tape.gradient(J, generated_image)
+            generated_image = tf.clip_by_value(generated_image - 0.1 * grad, 0.0, 1.0)
+            return J
+    """, valid=False, diagnosable=True),
+    _v(STEP, "fresh_optimizer", """
+        def train_step(generated_image, optimizer, compute_cost):
+            optimizer = tf.keras.optimizers.Adam(learning_rate=float(optimizer.learning_rate))
+            with tf.GradientTape() as tape:
+                J = compute_cost(generated_image)
+            grad = tape.gradient(J, generated_image)
+            optimizer.apply_gradients([(grad, generated_image)])
+            generated_image.assign(tf.clip_by_value(generated_image, 0.0, 1.0))
+            return J
+    """, valid=False, diagnosable=True),
+    _v(STEP, "cost_after_update", """
+        def train_step(generated_image, optimizer, compute_cost):
+            with tf.GradientTape() as tape:
+                J = compute_cost(generated_image)
+            grad = tape.gradient(J, generated_image)
+            optimizer.apply_gradients([(grad, generated_image)])
+            generated_image.assign(tf.clip_by_value(generated_image, 0.0, 1.0))
+            return compute_cost(generated_image)
+    """, valid=False, diagnosable=True),
+    _v(STEP, "returns_image", """
+        def train_step(generated_image, optimizer, compute_cost):
+            with tf.GradientTape() as tape:
+                J = compute_cost(generated_image)
+            grad = tape.gradient(J, generated_image)
+            optimizer.apply_gradients([(grad, generated_image)])
+            generated_image.assign(tf.clip_by_value(generated_image, 0.0, 1.0))
+            return generated_image
     """, valid=False),
 )
 

@@ -30,7 +30,9 @@ __all__ = [
     "check_gram_matrix",
     "check_layer_style_cost",
     "check_total_cost",
+    "check_train_step",
     "public_inputs",
+    "train_step_trajectory",
 ]
 
 DATA_FILE = Path(__file__).with_name("data") / "public_checks.json"
@@ -78,6 +80,41 @@ HINTS: dict[str, dict[str, str]] = {
         "hard_coded": "you used 10 and 40 instead of the alpha and beta arguments. Use the "
         "parameters, so other weights work too.",
     },
+    "train_step": {
+        "ascent": "the pixels moved uphill: the cost went up. Hand the optimiser the gradient of "
+        "J itself (not -J, not a negated gradient); apply_gradients already steps against it.",
+        "wrong_gradient": "the update does not follow the cost. Take the gradient of the J that "
+        "compute_cost returned, with respect to the image: tape.gradient(J, generated_image).",
+        "no_gradient": "there was no gradient to apply (TensorFlow: 'No gradients provided'). Call "
+        "compute_cost(generated_image) inside `with tf.GradientTape() as tape:`, then ask "
+        "tape.gradient(J, generated_image) after the with-block.",
+        "no_clip": "some pixels left [0, 1] after the update. Clip them and write them back into "
+        "the same variable: generated_image.assign(tf.clip_by_value(...)). Writing "
+        "`generated_image = tf.clip_by_value(...)` only makes a new tensor the caller never sees.",
+        "not_in_place": "the image did not change: your step made a new tensor instead of "
+        "updating the variable. Let optimizer.apply_gradients([(gradient, generated_image)]) "
+        "move it, then generated_image.assign(...) the clipped values.",
+        "fresh_optimizer": "the optimiser passed in was never used: building a new optimiser "
+        "inside the function throws away its memory of earlier steps (the first step looks "
+        "right, later ones drift). Use the `optimizer` argument.",
+        "cost_after_update": "the pixels are right but the returned cost is not the one from "
+        "before the update. Return the J you computed under the tape; do not recompute it.",
+    },
+}
+
+#: What the graded tests demand of each exercise (they use other inputs, float32).
+JUDGED = {
+    "content_cost": "a scalar tf.Tensor (float32), differentiable with respect to a_G, "
+    "within 1e-4 (relative) of the course's value",
+    "gram_matrix": "an (n_C, n_C) tf.Tensor (float32), differentiable with respect to A, "
+    "within 1e-4 (relative) of the course's value",
+    "layer_style_cost": "a scalar tf.Tensor (float32), differentiable with respect to a_G, "
+    "within 1e-4 (relative) of the course's value",
+    "total_cost": "a scalar tf.Tensor, within 1e-4 (relative) of the course's value, for "
+    "any alpha and beta",
+    "train_step": "the variable updated in place with pixels kept in [0, 1], the optimiser "
+    "passed in used once per step, the cost from before each update returned as a scalar "
+    "tf.Tensor, all within 1e-4 (relative) of the course's values over several steps",
 }
 
 
@@ -295,3 +332,104 @@ def check_total_cost(total_cost: Callable) -> None:
             f"{_fmt(expected)}: {hint}"
         )
     _passed(name)
+
+
+# --------------------------------------------------------------------------
+# train_step: a few steps from a known state, on a cost without VGG19
+# --------------------------------------------------------------------------
+def train_step_trajectory(train_step: Callable, spec: dict) -> dict:
+    """Run ``train_step`` for ``spec["steps"]`` steps from the check's known state.
+
+    The image starts at fixed pixels; the cost pulls it towards a fixed target,
+    part of which lies outside [0, 1] so that clipping matters. Returns the
+    returned costs, the pixels after each step, the optimiser's step count and
+    how often the cost was evaluated.
+    """
+    start = np.random.RandomState(spec["image"]["seed"]).uniform(size=spec["image"]["shape"])
+    goal = np.random.RandomState(spec["target"]["seed"]).uniform(size=spec["target"]["shape"])
+    image = tf.Variable(start.astype(np.float32))
+    target = tf.constant((2.0 * goal - 0.5).astype(np.float32))
+    optimizer = tf.keras.optimizers.Adam(learning_rate=spec["learning_rate"])
+    calls = []
+
+    def compute_cost(picture):
+        calls.append(1)
+        return tf.reduce_sum(tf.square(picture - target))
+
+    costs, images = [], []
+    for _ in range(spec["steps"]):
+        costs.append(train_step(image, optimizer, compute_cost))
+        images.append(image.numpy().copy())
+    return {"start": start.astype(np.float32), "costs": costs, "images": images,
+            "iterations": int(optimizer.iterations.numpy()), "calls": len(calls)}
+
+
+@sealed("train_step")
+def check_train_step(train_step: Callable) -> None:
+    """Check ``train_step(generated_image, optimizer, compute_cost)`` over a few steps."""
+    name = "train_step"
+    record = _data()["train_step"]
+    try:
+        run = train_step_trajectory(lambda *args: _run(name, train_step, *args), record["inputs"])
+    except AssertionError as exc:
+        if "No gradients provided" in str(exc):
+            raise AssertionError(f"`{name}`: {HINTS[name]['no_gradient']}") from None
+        raise
+    costs = [_require_tensor(name, J) for J in run["costs"]]
+    for J in costs:
+        if J.shape != ():
+            raise AssertionError(
+                f"`{name}` returned a tensor of shape {tuple(J.shape)}; return the cost J (a "
+                "single number, what compute_cost gave you), not the image or the gradient."
+            )
+    _diagnose_step(name, run, record)
+    steps = len(costs)
+    for step in range(steps):
+        _compare_step(name, step, run["images"][step], costs[step], record)
+    _passed(name)
+
+
+def _diagnose_step(name: str, run: dict, record: dict) -> None:
+    """The mistakes that show without comparing values: each has its own sign."""
+    steps = len(run["costs"])
+    if run["calls"] == 0:
+        raise AssertionError(f"`{name}` never called compute_cost: J = compute_cost(generated_image).")
+    if np.array_equal(run["images"][0], run["start"]):
+        raise AssertionError(f"`{name}`: {HINTS[name]['not_in_place']}")
+    if run["iterations"] == 0:
+        raise AssertionError(f"`{name}`: {HINTS[name]['fresh_optimizer']}")
+    if run["iterations"] != steps:
+        raise AssertionError(
+            f"`{name}` made the optimiser take {run['iterations']} updates in {steps} steps; "
+            "call optimizer.apply_gradients exactly once per step."
+        )
+    images = np.stack(run["images"])
+    if images.min() < 0.0 or images.max() > 1.0:
+        raise AssertionError(
+            f"`{name}` left pixels between {images.min():.3f} and {images.max():.3f}: "
+            f"{HINTS[name]['no_clip']}"
+        )
+
+
+def _compare_step(name: str, step: int, image: np.ndarray, J: np.ndarray, record: dict) -> None:
+    expected = record["expected"]
+    image_ok = _close(image, expected["images"][step])
+    cost_ok = _close(J, expected["costs"][step])
+    if image_ok and cost_ok:
+        return
+    for key, mistake in record.get("mistakes", {}).items():
+        if _close(image, mistake["images"][step]) and _close(J, mistake["costs"][step]):
+            raise AssertionError(f"`{name}`, step {step + 1}: {HINTS[name][key]}")
+    if not image_ok:
+        later = " The first step matched: does anything carry over between steps?" if step else ""
+        worst = float(np.max(np.abs(image - np.asarray(expected["images"][step]))))
+        raise AssertionError(
+            f"`{name}`, step {step + 1}: the pixels differ from the expected ones by up to "
+            f"{worst:.3g}.{later} One step is: J under a GradientTape, its gradient with respect "
+            "to the image, optimizer.apply_gradients, then assign the clipped pixels. The "
+            f"graded test demands {JUDGED[name]}."
+        )
+    raise AssertionError(
+        f"`{name}`, step {step + 1}: returned J = {_fmt(J)}, expected {_fmt(expected['costs'][step])} "
+        "(the cost of the image before this update)."
+    )
