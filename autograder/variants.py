@@ -68,6 +68,23 @@ VARIANTS: tuple[Variant, ...] = (
             count = tf.cast(4 * shape[1] * shape[2] * shape[3], a_G.dtype)
             return tf.reduce_sum((a_C - a_G) ** 2) / count
     """, valid=True),
+    _v(CONTENT, "float32_cast", """
+        def compute_content_cost(a_C, a_G):
+            _, n_H, n_W, n_C = a_G.get_shape().as_list()
+            total = tf.reduce_sum(tf.square(a_G - a_C))
+            return total / tf.cast(4 * n_H * n_W * n_C, tf.float32)
+    """, valid=True),
+    _v(CONTENT, "precedence", """
+        def compute_content_cost(a_C, a_G):
+            _, n_H, n_W, n_C = a_G.shape
+            return tf.reduce_sum(tf.square(a_C - a_G)) / 4 * n_H * n_W * n_C
+    """, valid=False, diagnosable=True),
+    _v(CONTENT, "detached", """
+        def compute_content_cost(a_C, a_G):
+            _, n_H, n_W, n_C = a_G.shape
+            cost = np.sum(np.square(a_C.numpy() - a_G.numpy())) / (4 * n_H * n_W * n_C)
+            return tf.constant(cost, dtype=tf.float32)
+    """, valid=False),
     _v(CONTENT, "no_factor_4", """
         def compute_content_cost(a_C, a_G):
             return tf.reduce_mean(tf.square(a_C - a_G))
@@ -163,6 +180,27 @@ VARIANTS: tuple[Variant, ...] = (
             factor = 1.0 / (4.0 * n_C * n_C * float(n_H * n_W) ** 2)
             return factor * tf.reduce_sum(tf.pow(gram_matrix(unroll(a_S)) - gram_matrix(unroll(a_G)), 2))
     """, valid=True),
+    _v(LAYER, "float32_cast", """
+        def compute_layer_style_cost(a_S, a_G):
+            _, n_H, n_W, n_C = a_G.get_shape().as_list()
+            channels_first = lambda a: tf.reshape(tf.transpose(a, [3, 0, 1, 2]), [n_C, -1])
+            gap = gram_matrix(channels_first(a_S)) - gram_matrix(channels_first(a_G))
+            return tf.reduce_sum(gap * gap) / tf.cast(4 * n_C**2 * (n_H * n_W) ** 2, tf.float32)
+    """, valid=True),
+    _v(LAYER, "precedence", """
+        def compute_layer_style_cost(a_S, a_G):
+            _, n_H, n_W, n_C = a_G.shape
+            GS = gram_matrix(tf.transpose(tf.reshape(a_S, [n_H * n_W, n_C])))
+            GG = gram_matrix(tf.transpose(tf.reshape(a_G, [n_H * n_W, n_C])))
+            return tf.reduce_sum(tf.square(GS - GG)) / 4 * n_C**2 * (n_H * n_W) ** 2
+    """, valid=False, diagnosable=True),
+    _v(LAYER, "whole_factor_squared", """
+        def compute_layer_style_cost(a_S, a_G):
+            _, n_H, n_W, n_C = a_G.shape
+            GS = gram_matrix(tf.transpose(tf.reshape(a_S, [n_H * n_W, n_C])))
+            GG = gram_matrix(tf.transpose(tf.reshape(a_G, [n_H * n_W, n_C])))
+            return tf.reduce_sum(tf.square(GS - GG)) / (4 * n_C * n_H * n_W) ** 2
+    """, valid=False, diagnosable=True),
     _v(LAYER, "no_transpose", """
         def compute_layer_style_cost(a_S, a_G):
             _, n_H, n_W, n_C = a_G.shape

@@ -9,7 +9,10 @@ The expected values are *data*, not code: ``data/public_checks.json`` was
 computed from the course's reference solutions by ``python -m autograder
 values`` in the course's pinned environment. It also records the values that
 some common mistakes produce, so a check can recognise them. These checks are
-a first line of feedback; the graded tests use other, hidden inputs.
+a first line of feedback. The graded tests call your function on other inputs
+(float32, several shapes) in a separate process and compare with the course's
+reference to a relative tolerance of 1e-4; each failure message below says
+what they demand (``JUDGED``).
 """
 
 from __future__ import annotations
@@ -49,7 +52,11 @@ HINTS: dict[str, dict[str, str]] = {
         "(a_C - a_G) before tf.reduce_sum.",
         "abs_instead_of_square": "you summed absolute differences. The cost squares each "
         "difference: tf.square, not tf.abs.",
-        "norm_squared": "your normalisation is squared. Divide by 4·n_H·n_W·n_C once.",
+        "norm_squared": "your normalisation is squared, (4·n_H·n_W·n_C)². The content cost "
+        "divides by 4·n_H·n_W·n_C once; squares only appear in the style cost.",
+        "precedence": "Python read `/ 4 * n_H * n_W * n_C` as (sum / 4) · n_H · n_W · n_C: "
+        "it divided by 4 and then multiplied. Put the whole normaliser in parentheses: "
+        "`/ (4 * n_H * n_W * n_C)`.",
         "sqrt_of_sum": "you took a square root (a norm). The cost is the sum of squares "
         "itself, divided by 4·n_H·n_W·n_C, with no square root.",
     },
@@ -66,6 +73,11 @@ HINTS: dict[str, dict[str, str]] = {
         "n_C_not_squared": "n_C must be squared in the normalisation: 4·n_C²·(n_H·n_W)².",
         "area_not_squared": "(n_H·n_W) must be squared in the normalisation: 4·n_C²·(n_H·n_W)².",
         "no_square": "you summed the differences of the Gram matrices without squaring them.",
+        "whole_factor_squared": "you squared the whole normaliser, (4·n_C·n_H·n_W)², which "
+        "is 16·n_C²·(n_H·n_W)². Only n_C and n_H·n_W are squared: 4·n_C²·(n_H·n_W)².",
+        "precedence": "Python read `/ 4 * n_C**2 * (n_H * n_W)**2` as a division by 4 followed "
+        "by a multiplication. Put the whole normaliser in parentheses: "
+        "`/ (4 * n_C**2 * (n_H * n_W)**2)`.",
         "no_normalisation": "you returned the plain sum of squared differences. Divide it by "
         "4·n_C²·(n_H·n_W)².",
         "pixel_gram": "you built the Gram matrix over pixels, shape (n_H·n_W, n_H·n_W). The "
@@ -212,8 +224,24 @@ def _require_value(name: str, exercise: str, got: np.ndarray) -> None:
                                  f"{HINTS[exercise][key]}")
     raise AssertionError(
         f"`{name}` gives {_fmt(got)}, expected {_fmt(expected)} on the check's inputs. "
-        "Compare your code with the formula above, term by term."
+        "Compare your code with the formula above, term by term. The graded test demands "
+        f"{JUDGED[exercise]}."
     )
+
+
+def _require_differentiable(name: str, func: Callable, args: list, wrt: int, label: str) -> None:
+    """The result must be connected to input ``args[wrt]``: the painting needs its gradient."""
+    source = tf.identity(args[wrt])
+    with tf.GradientTape() as tape:
+        tape.watch(source)
+        result = _run(name, func, *args[:wrt], source, *args[wrt + 1:])
+    gradient = tape.gradient(result, source) if tf.is_tensor(result) else None
+    if gradient is None:
+        raise AssertionError(
+            f"`{name}` returns a value TensorFlow cannot differentiate with respect to {label}: "
+            "the link to the input was cut (a .numpy(), np.* or a new tf.constant on the way?). "
+            "Gradient descent on the image needs that gradient; keep to TensorFlow operations."
+        )
 
 
 def _fmt(value) -> str:
@@ -240,6 +268,7 @@ def check_content_cost(compute_content_cost: Callable) -> None:
     got = _require_tensor(name, _run(name, compute_content_cost, a_C, a_G))
     _require_scalar(name, got)
     _require_value(name, "content_cost", got)
+    _require_differentiable(name, compute_content_cost, [a_C, a_G], 1, "a_G")
     same = _run(name, compute_content_cost, a_C, a_C)
     if not _close(_require_tensor(name, same), 0.0):
         raise AssertionError(f"`{name}(a, a)` should be 0: identical activations cost nothing.")
@@ -275,6 +304,7 @@ def _verify_gram_matrix(gram_matrix: Callable) -> None:
     if not np.allclose(got, got.T, rtol=1e-5, atol=1e-6):
         raise AssertionError("your Gram matrix is not symmetric, but A·Aᵀ always is.")
     _require_value(name, "gram_matrix", got)
+    _require_differentiable(name, gram_matrix, [A], 0, "A")
 
 
 @sealed("compute_layer_style_cost")
@@ -298,6 +328,7 @@ def check_layer_style_cost(compute_layer_style_cost: Callable) -> None:
                     f"check yet ({exc}) Fix gram_matrix in 02_gram_matrix.ipynb first."
                 ) from None
         raise
+    _require_differentiable(name, compute_layer_style_cost, [a_S, a_G], 1, "a_G")
     same = _run(name, compute_layer_style_cost, a_S, a_S)
     if not _close(_require_tensor(name, same), 0.0):
         raise AssertionError(f"`{name}(a, a)` should be 0: identical activations have equal style.")
