@@ -1,0 +1,127 @@
+"""A jupyter_client kernel manager whose kernel runs in the bubblewrap sandbox.
+
+nbclient (and so nbgrader's ``Execute``) starts the kernel with
+``start_kernel(cwd=<folder>)``; that folder is the *staging* folder: the
+trusted side puts there what the kernel may read (the submission's sibling
+reference notebooks, the grader's inputs). The kernel gets a private copy of
+it as its working folder ``/scratch``, a size-capped tmpfs; what it writes
+there never reaches the host's disks. The trusted side reads it back through
+``scratch_fd`` (a directory fd on that tmpfs, opened before any student code
+runs, valid even after the kernel died) with ``read_scratch_file``.
+
+The kernel and nbclient talk over IPC (unix) sockets in the sandbox's own
+``/run/nst-kernel`` tmpfs, reached from outside through ``/proc/self/fd``;
+the kernel has no network at all. Interrupts are sent as messages on the
+control channel (the kernel then signals itself), since a signal to the
+sandbox's process group would stop bubblewrap instead of the kernel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import tempfile
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Instance
+
+from .sandbox_files import read_scratch_file
+from .sandbox_mounts import SCRATCH, SOCKETS, Limits, bwrap_command
+
+START_TIMEOUT_S = 60
+
+
+class SandboxStartError(RuntimeError):
+    """bubblewrap could not set the sandbox up."""
+
+
+def _read_pipe(fd: int, what: str, limit: int = 4096) -> bytes:
+    ready, _, _ = select.select([fd], [], [], START_TIMEOUT_S)
+    data = os.read(fd, limit) if ready else b""
+    if not data:
+        raise SandboxStartError(
+            f"The grading sandbox did not start ({what}); bubblewrap's message is above. "
+            "Run `python -m autograder sandbox --check` to see what this machine lacks.")
+    return data
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """``AsyncKernelManager`` that starts the kernel inside the sandbox."""
+
+    limits = Instance(Limits, help="Resource limits; default: Limits.from_env()")
+    scratch_fd: int | None = None
+    _socket_fd: int | None = None
+    _private: str | None = None
+
+    def _limits_default(self):
+        return Limits.from_env()
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("transport", "ipc")
+        super().__init__(**kwargs)
+
+    async def _async_pre_start_kernel(self, **kw):
+        from .sandbox import bwrap_executable  # the one home of "which bwrap"
+        self._close_fds()
+        self.transport, self.ip = "ipc", f"{SOCKETS}/kernel"
+        self._private = tempfile.mkdtemp(prefix="nst-kernel-")
+        self.connection_file = os.path.join(self._private, "kernel.json")
+        kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
+        staging = Path(kw.pop("cwd", None) or os.getcwd()).resolve()
+        kernel_cmd = [a.replace(self.connection_file, "/run/nst-kernel.json") for a in kernel_cmd]
+        self._info_r, info_w = os.pipe()
+        self._ready_r, ready_w = os.pipe()
+        cmd = bwrap_command(bwrap_executable(), staging=staging,
+                            connection_file=Path(self.connection_file), kernel_cmd=kernel_cmd,
+                            limits=self.limits, info_fd=info_w, ready_fd=ready_w,
+                            environ=kw.get("env") or os.environ)
+        kw.update(cwd=self._private, pass_fds=(info_w, ready_w))
+        return cmd, kw
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        try:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+        finally:
+            for fd in kw.get("pass_fds", ()):
+                os.close(fd)
+        try:
+            info = json.loads(_read_pipe(self._info_r, "no process"))
+            _read_pipe(self._ready_r, "no launcher")
+            root = f"/proc/{int(info['child-pid'])}/root"
+            flags = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
+            self.scratch_fd = os.open(root + SCRATCH, flags)
+            self._socket_fd = os.open(root + SOCKETS, flags)
+        finally:
+            os.close(self._info_r)
+            os.close(self._ready_r)
+        self.ip = f"/proc/self/fd/{self._socket_fd}/kernel"
+
+    async def _async_interrupt_kernel(self):
+        if self.has_kernel:
+            msg = self.session.msg("interrupt_request", content={})
+            self._connect_control_socket()
+            self.session.send(self._control_socket, msg)
+
+    async def _async_cleanup_resources(self, restart: bool = False):
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            self._close_fds()
+
+    def _close_fds(self):
+        for name in ("scratch_fd", "_socket_fd"):
+            fd = getattr(self, name)
+            if fd is not None:
+                os.close(fd)
+                setattr(self, name, None)
+        if self._private:
+            shutil.rmtree(self._private, ignore_errors=True)
+            self._private = None
+
+    def read_scratch_file(self, relative, max_bytes: int) -> bytes | None:
+        """``read_scratch_file`` on this kernel's private scratch (None before start)."""
+        if self.scratch_fd is None:
+            return None
+        return read_scratch_file(self.scratch_fd, relative, max_bytes)

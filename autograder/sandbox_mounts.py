@@ -1,0 +1,188 @@
+"""The grading kernel's sandbox, as a bubblewrap command line.
+
+What the kernel sees (everything else does not exist for it):
+
+* the system's programs and libraries (``/usr`` and its ``/bin``, ``/lib``
+  links), the Python installation, the environment's packages and
+  ``nst_utils``, all read-only; the ``autograder`` package and the course's
+  ``notebooks/`` folder are hidden even where they sit inside a bound folder;
+* ``/input``: the trusted side's staging folder for this one submission
+  (read-only), which the launcher copies into ``/scratch``;
+* ``/scratch`` (its working folder), ``/tmp`` and ``/run/nst-kernel`` (its
+  IPC sockets): private, size-capped tmpfs mounts; nothing it writes reaches
+  the host's disks;
+* a minimal ``/dev`` and the ``/proc`` of its own PID namespace.
+
+It runs in new user, PID, IPC, UTS, network and cgroup namespaces, with no
+capabilities, cannot create further user namespaces, starts a new session
+(no terminal injection) and is killed with its parent. The limits (memory,
+CPU time, file size, processes) are set by the launcher, a few lines of
+trusted Python that run inside the sandbox before the kernel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+SCRATCH = "/scratch"        # the kernel's working folder inside the sandbox
+INPUT = "/input"            # the host staging folder, read-only, copied to SCRATCH
+SOCKETS = "/run/nst-kernel"  # the kernel's IPC sockets
+CONNECTION_FILE = "/run/nst-kernel.json"
+
+# Variables of the trusted environment the kernel may see; nothing else passes
+# (a course secret in the environment must never reach student code).
+PASSED_ENV = ("NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "TF_CPP_MIN_LOG_LEVEL",
+              "TF_ENABLE_ONEDNN_OPTS", "OMP_NUM_THREADS", "KERAS_BACKEND",
+              "PYTHONHASHSEED", "LANG", "LC_ALL")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one grading kernel (each ``NST_*`` variable overrides)."""
+
+    memory_gb: float = 6.0     # RLIMIT_AS, per process (NST_MEMORY_LIMIT_GB)
+    cpu_seconds: int = 1800    # RLIMIT_CPU, per process (NST_CPU_LIMIT_S)
+    file_mb: int = 64          # RLIMIT_FSIZE: the largest file it may write (NST_FILE_LIMIT_MB)
+    processes: int = 1024      # RLIMIT_NPROC: tasks (threads count) in its namespace (NST_PROCESS_LIMIT)
+    scratch_mb: int = 256      # size of /scratch (NST_SCRATCH_LIMIT_MB)
+    tmp_mb: int = 256          # size of /tmp (NST_TMP_LIMIT_MB)
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> "Limits":
+        names = {"memory_gb": ("NST_MEMORY_LIMIT_GB", float),
+                 "cpu_seconds": ("NST_CPU_LIMIT_S", int),
+                 "file_mb": ("NST_FILE_LIMIT_MB", int),
+                 "processes": ("NST_PROCESS_LIMIT", int),
+                 "scratch_mb": ("NST_SCRATCH_LIMIT_MB", int),
+                 "tmp_mb": ("NST_TMP_LIMIT_MB", int)}
+        values = {}
+        for field, (variable, kind) in names.items():
+            if environ.get(variable):
+                try:
+                    values[field] = kind(environ[variable])
+                except ValueError:
+                    raise ValueError(f"{variable}={environ[variable]!r} is not a number; "
+                                     f"unset it or give a {kind.__name__}.") from None
+        return cls(**values)
+
+    def rlimits(self) -> dict[str, int]:
+        """The launcher's ``resource.setrlimit`` values, by RLIMIT_ name."""
+        return {"RLIMIT_AS": int(self.memory_gb * 2**30), "RLIMIT_CPU": self.cpu_seconds,
+                "RLIMIT_FSIZE": self.file_mb * 2**20, "RLIMIT_NPROC": self.processes,
+                "RLIMIT_CORE": 0}
+
+
+# Runs inside the sandbox, before any student code: set the limits, copy the
+# staging folder into the private scratch, report readiness on the fd whose
+# number follows, close it, and become the kernel.
+LAUNCHER = """\
+import json, os, resource, shutil, sys
+limits, ready, cmd = json.loads(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+for name, value in limits.items():
+    resource.setrlimit(getattr(resource, name), (value, value))
+shutil.copytree(%r, %r, dirs_exist_ok=True, symlinks=True)
+os.chdir(%r)
+os.write(ready, b"ready")
+os.close(ready)
+os.execv(cmd[0], cmd)
+""" % (INPUT, SCRATCH, SCRATCH)
+
+
+def _python_roots() -> list[Path]:
+    """The folders the kernel's Python needs: installation, environment, nst_utils."""
+    roots = {Path(p).resolve() for p in (sys.base_prefix, sys.prefix, sys.exec_prefix)}
+    roots.add(Path(sys.executable).parent)
+    spec = find_spec("nst_utils")
+    if spec and spec.submodule_search_locations:
+        roots.update(Path(p).resolve() for p in spec.submodule_search_locations)
+    return sorted(r for r in roots if not _under(r, Path("/usr")))
+
+
+def _hidden() -> list[Path]:
+    """Folders never shown, even inside a bound folder: grader code, course notebooks."""
+    here = Path(__file__).resolve().parent
+    return [here, here.parent / "notebooks"]
+
+
+def _under(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _system_binds() -> list[str]:
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(name):
+            args += ["--symlink", os.readlink(name), name]
+        elif os.path.isdir(name):
+            args += ["--ro-bind", name, name]
+    for name in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
+                 "/etc/localtime", "/etc/alternatives"):
+        if os.path.exists(name):
+            args += ["--ro-bind", name, name]
+    return args
+
+
+def _python_binds() -> list[str]:
+    args = []
+    roots = _python_roots()
+    for root in roots:
+        if not any(_under(root, other) for other in roots if other != root):
+            args += ["--ro-bind", str(root), str(root)]
+    for hidden in _hidden():
+        if hidden.is_dir() and any(_under(hidden, root) for root in roots):
+            args += ["--tmpfs", str(hidden)]
+    return args
+
+
+def _private_mounts(limits: Limits) -> list[str]:
+    return ["--proc", "/proc", "--dev", "/dev",
+            "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
+            "--size", str(limits.scratch_mb * 2**20), "--tmpfs", SCRATCH,
+            "--size", str(2**20), "--tmpfs", SOCKETS]
+
+
+def _environment(environ) -> list[str]:
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+           "HOME": "/tmp", "USER": "learner", "LOGNAME": "learner",
+           "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib",
+           "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
+    env.update({k: environ[k] for k in PASSED_ENV if k in environ})
+    args = ["--clearenv"]
+    for key, value in env.items():
+        args += ["--setenv", key, value]
+    return args
+
+
+NAMESPACES = ["--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-net",
+              "--unshare-uts", "--unshare-cgroup-try", "--disable-userns",
+              "--hostname", "sandbox", "--uid", "1000", "--gid", "1000",
+              "--cap-drop", "ALL", "--die-with-parent", "--new-session"]
+
+
+def bwrap_command(bwrap: str, *, staging: Path, connection_file: Path, kernel_cmd: list[str],
+                  limits: Limits, info_fd: int, ready_fd: int, environ=os.environ) -> list[str]:
+    """The full command line that runs ``kernel_cmd`` (whose connection file is
+    ``CONNECTION_FILE``) in the sandbox; ``info_fd`` gets bwrap's JSON info,
+    ``ready_fd`` the launcher's word that the sandbox is set up."""
+    return [bwrap, *NAMESPACES, "--info-fd", str(info_fd),
+            *_system_binds(), *_python_binds(), *_private_mounts(limits),
+            "--ro-bind", str(staging), INPUT,
+            "--ro-bind", str(connection_file), CONNECTION_FILE,
+            *_environment(environ), "--chdir", "/",
+            kernel_cmd[0], "-c", LAUNCHER, json.dumps(limits.rlimits()), str(ready_fd),
+            *kernel_cmd]
+
+
+def probe_command(bwrap: str, limits: Limits) -> list[str]:
+    """A sandbox with the same namespaces and mounts that only runs ``true``."""
+    return [bwrap, *NAMESPACES, *_system_binds(), *_python_binds(),
+            *_private_mounts(limits), "--clearenv", "--", "/usr/bin/env", "true"]
+
+
+def limits_summary(limits: Limits) -> dict:
+    return asdict(limits)
