@@ -51,3 +51,104 @@ def show_gram_matrix(gram, title: str = "Gram matrix", *, max_channels: int = 64
     fig.colorbar(image, ax=ax, fraction=0.046)
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------
+# Diagrams drawn from the course's own facts (nst_utils.config)
+# --------------------------------------------------------------------------
+_CHANNEL_COLOURS = ("#e4572e", "#29335c", "#f3a712", "#669bbc", "#a8c686", "#8f2d56")
+
+
+def _cell(ax, x, y, colour, label="", *, size=1.0, text_colour="white"):
+    ax.add_patch(plt.Rectangle((x, y), size, size, facecolor=colour, edgecolor="white"))
+    if label:
+        ax.text(x + size / 2, y + size / 2, label, ha="center", va="center",
+                fontsize=8, color=text_colour)
+
+
+def show_unrolling(n_H: int = 2, n_W: int = 3, n_C: int = 3):
+    """Draw how an activation volume (n_H, n_W, n_C) becomes a matrix (n_C, n_H·n_W).
+
+    Left: the volume as ``n_C`` stacked channel sheets, each position numbered.
+    Right: the matrix, one row per channel (same colour), one column per position.
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.4),
+                                      gridspec_kw={"width_ratios": [1, 1.6]})
+    for c in reversed(range(n_C)):
+        shift = 0.45 * c
+        for h in range(n_H):
+            for w in range(n_W):
+                _cell(left, w + shift, n_H - 1 - h + shift, _CHANNEL_COLOURS[c % 6],
+                      f"{h * n_W + w + 1}" if c == 0 else "")
+        left.text(n_W + 0.45 * n_C, shift + 0.2, f"channel {c + 1}", fontsize=8,
+                  color=_CHANNEL_COLOURS[c % 6])
+    left.set_title(f"activations: {n_H} × {n_W} positions, {n_C} channels", fontsize=10)
+    for c in range(n_C):
+        for p in range(n_H * n_W):
+            _cell(right, p, n_C - 1 - c, _CHANNEL_COLOURS[c % 6], str(p + 1))
+        right.text(-0.2, n_C - 1 - c + 0.5, f"channel {c + 1}", ha="right", va="center", fontsize=8)
+    right.set_title(f"unrolled: {n_C} rows × {n_H * n_W} columns (numbers = positions)", fontsize=10)
+    for ax in (left, right):
+        ax.set_aspect("equal")
+        ax.autoscale_view()
+        ax.axis("off")
+    right.set_xlim(-2.2, n_H * n_W + 0.2)
+    fig.tight_layout()
+    return fig
+
+
+def show_vgg19(content_layer: str | None = None, style_layers=None):
+    """VGG19's convolutional base as blocks of layers, with the course's layers marked.
+
+    Bar height grows with the number of channels; the label under each block gives
+    the side of its feature maps as a fraction of the image's. The content layer is
+    outlined in red, the style layers in blue (with their weights).
+    """
+    from nst_utils import config
+
+    content_layer = content_layer or config.CONTENT_LAYER
+    weights = dict(style_layers if style_layers is not None else config.STYLE_LAYERS)
+    fig, ax = plt.subplots(figsize=(11, 3.6))
+    x, block = 0.0, None
+    for name, _inputs, channels in config.VGG19_CONV_LAYERS:
+        this_block = name.split("_")[0]
+        if block is not None and this_block != block:
+            ax.text(x + 0.35, 0.2, "pool\n÷2", ha="center", fontsize=7, color="grey")
+            x += 0.9
+        if this_block != block:
+            depth = int(this_block.replace("block", ""))
+            count = sum(n.startswith(this_block + "_") for n, _, _ in config.VGG19_CONV_LAYERS)
+            ax.text(x + count / 2 - 0.1, -0.55, f"{this_block}\nside 1/{2 ** (depth - 1)}",
+                    ha="center", fontsize=8)
+            block = this_block
+        height = 0.6 + channels / 160
+        edge, width = ("#d62828", 3) if name == content_layer else (
+            ("#1d4ed8", 3) if name in weights else ("#555555", 1))
+        ax.add_patch(plt.Rectangle((x, 0), 0.8, height, facecolor="#dde3ea", edgecolor=edge, linewidth=width))
+        ax.text(x + 0.4, height + 0.1, str(channels), ha="center", fontsize=7)
+        if name == content_layer:
+            ax.text(x + 0.4, height + 0.55, "content", ha="center", fontsize=8, color=edge)
+        elif name in weights:
+            ax.text(x + 0.4, height + 0.55, f"style {weights[name]:g}", ha="center", fontsize=8, color=edge)
+        x += 1.0
+    ax.set_xlim(-0.3, x + 0.2)
+    ax.set_ylim(-1.0, 5.2)
+    ax.axis("off")
+    ax.set_title("VGG19, convolutional layers (numbers = channels)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def show_style_fingerprint(activations, gram_matrix, title: str = "Gram matrix (per position)"):
+    """Heat map of ``gram_matrix`` applied to one layer's activations (1, n_H, n_W, n_C).
+
+    Read this one after notebook 03's exercise: it unrolls the activations, which is
+    part of what that exercise asks you to work out. The Gram matrix is divided by
+    the number of positions so that the colours do not depend on the image size.
+    """
+    from nst_utils._tf import tf
+
+    volume = _as_array(activations)[0]
+    positions = volume.shape[0] * volume.shape[1]
+    rows = np.moveaxis(volume, -1, 0).reshape(volume.shape[-1], positions)
+    return show_gram_matrix(gram_matrix(tf.constant(rows)) / positions, title=title)
