@@ -1,83 +1,155 @@
-"""nbgrader's Execute step, with the sibling notebooks a graded notebook reads.
+"""nbgrader's Execute step, sealed: the learner's kernel runs in a scratch folder of its own.
 
-Notebooks 03 and 04 import functions from earlier notebooks of the series
-(``import_functions("02_gram_matrix.ipynb", ...)``), read from the folder the
-notebook runs in. The autograder grades every notebook on its own, in its
-own private course, so each exercise is scored independently of the others:
-before a notebook runs, the *reference* versions of its siblings (the source
-notebooks) are placed beside it. A wrong ``gram_matrix`` therefore costs
-points in notebook 02 only, never again in 03.
+For every graded notebook, :class:`SealedExecute`:
 
-Cells after the last graded cell cannot change any score (nbgrader reads
-scores from the graded cells' outputs only), so they are not run while
-grading: in this course they hold the demonstrations (VGG19 feature maps, a
-short painting run) that would otherwise be most of the time a notebook
-takes. They stay in the graded notebook, without outputs.
+1. draws the graded cases of the notebook's exercises (:mod:`autograder.cases`;
+   precomputed by ``python -m autograder grade``, which names the file in
+   ``$NST_GRADING_CASES``, or computed here, in the trusted nbgrader process,
+   when plain ``nbgrader autograde`` or the formgrader runs);
+2. lays out a fresh scratch folder: the *reference* versions of the earlier
+   notebooks this one imports from (so each exercise is graded on its own)
+   and the cases' inputs, never their answers;
+3. starts the kernel in the sandbox (:mod:`autograder.sandbox`) with the
+   scratch folder as its only writable place, and runs the cells up to the
+   last graded one (later cells cannot change a score, and are not run);
+4. right after each graded test cell, reads the results the harness wrote
+   (a file that is missing, odd or too big counts as no result) and replaces
+   that cell's outputs with a "not judged yet" failure, so that without the
+   judge (:class:`autograder.judge.JudgeGradedCells`) no cell earns points.
 
-The folder of siblings is named by the environment variable
-``NST_GRADING_CONTEXT``; without it this is nbgrader's plain Execute step
-(so the formgrader and a bare ``nbgrader autograde`` behave as usual).
+A kernel that dies (``os._exit``, a crash) does not abort the notebook: the
+cell it died in records a ``DeadKernelError`` and later cells stay unrun.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
-CONTEXT_ENV = "NST_GRADING_CONTEXT"
+from autograder import cases, judge
+from nst_utils import config, harness
+
+#: File of precomputed cases (written by the grading process, outside any kernel).
+CASES_ENV = "NST_GRADING_CASES"
+#: Largest results file accepted from a kernel.
+MAX_RESULTS_BYTES = 16 * 2**20
 
 
-class ExecuteWithSiblings(Execute):
-    """Execute, after copying the missing sibling notebooks beside the notebook.
+def submission_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
-    A kernel that dies (``os._exit``, a crash) no longer aborts the notebook:
-    the cell it died in records a ``DeadKernelError``, later cells are left
-    unrun, and the notebook is graded as it stands (the dead cell scores 0,
-    earlier graded cells keep their scores).
-    """
 
-    _dead = False
+class SealedExecute(Execute):
+    """Execute in a sandboxed scratch folder; collect each graded cell's results."""
+
+    def preprocess(self, nb, resources, *args, **kwargs):
+        name = resources["unique_key"] + ".ipynb"
+        self._dead = False
+        self._scratch = Path(tempfile.mkdtemp(prefix="nst-scratch-"))
+        grading = resources.setdefault(judge.RESOURCE_KEY, {})
+        grading["results"] = {}
+        grading["sets"] = self._case_sets(name, resources)
+        self._stage(name)
+        cases.write_inputs(grading["sets"], self._scratch)
+        keep_path = resources.setdefault("metadata", {}).get("path")
+        resources["metadata"]["path"] = str(self._scratch)
+        cut = _last_graded(nb) + 1
+        tail, nb.cells = nb.cells[cut:], nb.cells[:cut]
+        try:
+            nb, resources = super().preprocess(nb, resources, *args, **kwargs)
+        finally:
+            nb.cells.extend(tail)
+            resources["metadata"]["path"] = keep_path
+            shutil.rmtree(self._scratch, ignore_errors=True)
+        return nb, resources
+
+    def create_kernel_manager(self):
+        """A sandboxed kernel (:mod:`autograder.sandbox`): it refuses to start without one."""
+        from autograder import sandbox
+
+        if not self.kernel_name:
+            self.kernel_name = self.nb.metadata.get("kernelspec", {}).get("name") or "python3"
+        manager = sandbox.kernel_manager_class()
+        self.km = manager(kernel_name=self.kernel_name, config=self.config)
+        return self.km
 
     def preprocess_cell(self, cell, resources, index):
         if self._dead:
             return cell, resources
         try:
-            return super().preprocess_cell(cell, resources, index)
+            cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             self._dead = True
             cell.setdefault("outputs", []).append(NotebookNode(
                 output_type="error", ename="DeadKernelError",
                 evalue="the kernel died while this cell ran; later cells were not run",
                 traceback=["DeadKernelError: the kernel died while this cell ran"]))
-            return cell, resources
+        function = judge._graded_function(cell.get("metadata", {}).get("nbgrader", {}))
+        if function and cell.metadata.nbgrader.get("grade"):
+            self._collect(function, cell, resources)
+        return cell, resources
 
-    def preprocess(self, nb, resources, *args, **kwargs):
-        self._dead = False
-        context = os.environ.get(CONTEXT_ENV)
-        folder = resources.get("metadata", {}).get("path")
-        if context and folder:
-            this = resources.get("unique_key")
-            for sibling in sorted(Path(context).glob("*.ipynb")):
-                target = Path(folder) / sibling.name
-                if sibling.stem != this and not target.exists():
-                    shutil.copyfile(sibling, target)
-        if not context:
-            return super().preprocess(nb, resources, *args, **kwargs)
-        graded = [i for i, cell in enumerate(nb.cells)
-                  if cell.get("metadata", {}).get("nbgrader", {}).get("grade")]
-        cut = graded[-1] + 1 if graded else len(nb.cells)
-        tail = nb.cells[cut:]
-        nb.cells = nb.cells[:cut]
-        try:
-            nb, resources = super().preprocess(nb, resources, *args, **kwargs)
-        finally:
-            nb.cells.extend(tail)
-        return nb, resources
+    def _collect(self, function, cell, resources) -> None:
+        """Read the cell's results now, before any later code can touch them."""
+        from autograder import sandbox
+
+        relative = harness.results_path(function, ".").as_posix()
+        read = getattr(self.km, "read_scratch_file", None) or (
+            lambda path, limit: sandbox.read_scratch_file(self._scratch, path, limit))
+        resources[judge.RESOURCE_KEY]["results"][function] = read(relative, MAX_RESULTS_BYTES)
+        kernel_errors = [{"output_type": "error", "ename": str(output.get("ename", "")),
+                          "evalue": str(output.get("evalue", ""))[:300]}
+                         for output in cell.get("outputs", []) if output.output_type == "error"]
+        if kernel_errors:  # for the instructor's flags (time-out, dead kernel, memory) only
+            cell.metadata["nst_kernel_errors"] = kernel_errors
+        cell.outputs = judge.verdict_outputs(None, function)
+
+    # ----------------------------------------------------------- the cases
+    def _coursedir(self) -> CourseDirectory:
+        return CourseDirectory(config=self.config)
+
+    def _case_sets(self, name: str, resources) -> dict:
+        """Cases of this notebook's exercises: precomputed by ``grade``, or drawn here."""
+        info = resources.get("nbgrader", {})
+        coursedir = self._coursedir()
+        submitted = Path(coursedir.format_path(coursedir.submitted_directory,
+                                               info.get("student", "."),
+                                               info.get("assignment", "."))) / name
+        digest = submission_digest(submitted.read_bytes()) if submitted.is_file() else "none"
+        precomputed = os.environ.get(CASES_ENV)
+        if precomputed and Path(precomputed).is_file():
+            stored_digest, stored = cases.load(Path(precomputed))
+            if stored_digest == digest:
+                return stored
+        from autograder import reference
+
+        source = Path(coursedir.format_path(coursedir.source_directory, ".",
+                                            info.get("assignment", config.ASSIGNMENT_ID)))
+        secret = cases.course_secret(Path(coursedir.root))
+        return cases.prepare(name, digest, secret, reference.load(source))
+
+    def _stage(self, name: str) -> None:
+        """Copy the reference versions of the notebooks before ``name`` into the scratch folder."""
+        coursedir = self._coursedir()
+        source = Path(coursedir.format_path(coursedir.source_directory, ".",
+                                            config.ASSIGNMENT_ID))
+        for earlier in config.NOTEBOOKS[:config.NOTEBOOKS.index(name)]:
+            if (source / earlier).is_file():
+                shutil.copyfile(source / earlier, self._scratch / earlier)
+
+
+def _last_graded(nb) -> int:
+    graded = [index for index, cell in enumerate(nb.cells)
+              if cell.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    return graded[-1] if graded else len(nb.cells) - 1
 
 
 class DropEmptyGradingMetadata(NbGraderPreprocessor):

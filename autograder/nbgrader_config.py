@@ -85,14 +85,17 @@ c.Autograde.sanitize_preprocessors = [
 ]
 # Students are created as they are graded; nbgrader's own default, made explicit.
 c.Autograde.create_student = True
-# nbgrader's autograde steps, with Execute replaced by one that puts the
-# reference versions of sibling notebooks beside a notebook graded on its own
-# (see autograder/execute.py; a no-op outside `python -m autograder`).
+# nbgrader's autograde steps, sealed: the kernel runs sandboxed in a scratch folder
+# of its own (autograder/execute.py), and the verdict of every graded test cell is
+# made outside it, just before SaveAutoGrades records it (autograder/judge.py).
+# Both run on every grading path: `python -m autograder`, plain `nbgrader
+# autograde` and the formgrader. Without the judge no graded cell earns points.
 c.Autograde.autograde_preprocessors = [
-    "autograder.execute.ExecuteWithSiblings",
+    "autograder.execute.SealedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
+    "autograder.judge.JudgeGradedCells",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",

@@ -1,20 +1,22 @@
 """Find what is suspicious or broken in a submission, and say which exercise it concerns.
 
-Two sources, both read after nbgrader has graded:
+These findings are for the instructor; none of them changes a score (the
+judge, outside the kernel, alone decides). Two sources, both read after
+nbgrader has graded:
 
-* the *executed* notebook (``autograded/``): errors of graded cells, cells
-  stopped by the time limit, a kernel that died, output that was cut, test
-  cells nbgrader put back, and the tampering alarms raised by the hidden
-  tests' guard (:mod:`autograder.guard`);
+* the *executed* notebook (``autograded/``): the judge's verdicts, errors of
+  graded cells, cells stopped by the time limit, a kernel that died or ran
+  out of memory, output that was cut, test cells nbgrader put back;
 * the *submitted* notebook, compared with the release and scanned (as
-  Python syntax, never executed) for code that patches what the checks rely
-  on: NumPy/TensorFlow comparisons, ``nst_utils``, IPython's traceback
-  display, ``sys.modules``, objects with a rigged ``__eq__``/``__float__``,
-  or ``os._exit``.
+  Python syntax, never executed) for code that patches or fools what a check
+  relies on: NumPy/TensorFlow comparisons, ``nst_utils``, IPython's
+  traceback display, ``sys.modules``, objects with a rigged
+  ``__eq__``/``__float__``, ``os._exit``. A correct function keeps its marks
+  even when such code is found: the flag only tells the instructor.
 
 A flag is ``{"exercise": function or None, "kind": ..., "detail": ...}``.
-Every notebook of the course holds at most one graded function, so a problem
-anywhere in a notebook concerns that notebook's exercise.
+In a notebook with several graded functions, a problem in a graded cell
+concerns that cell's exercise; elsewhere, the notebook's first exercise.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from pathlib import Path
 
 from nst_utils import config
 
-TAMPER_MARK = "NST-TAMPERING"
 _CUT = "... Output truncated ..."
 _RAISED = re.compile(r"raised (\w*(?:Error|Exception|Exit))\b")
 _RESTORED = re.compile(r"^# This cell \(id:([\w-]+)\) was missing")
@@ -58,52 +59,63 @@ def _flag(exercise, kind, detail) -> dict:
 
 
 # ----------------------------------------------------------- executed output
-def inspect_outputs(executed: Path) -> tuple[list, list]:
-    """Errors of graded cells and flags found in an autograded notebook."""
-    name = executed.name
-    exercise = _exercise(name)
-    errors, flags = [], []
+def inspect_outputs(executed: Path) -> tuple[list, list, dict]:
+    """Errors of graded cells, flags and the judge's verdicts in an autograded notebook.
+
+    A graded test cell shows the judge's verdict; what the kernel raised there
+    (a time-out, a dead kernel, running out of memory) is kept, for flags only,
+    in the cell's ``nst_kernel_errors`` metadata.
+    """
+    exercise = _exercise(executed.name)
+    errors, flags, verdicts = [], [], {}
     try:
         notebook = json.loads(executed.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        return errors, [_flag(exercise, "unreadable", f"autograded notebook unreadable: {exc}")]
+        return errors, [_flag(exercise, "unreadable", f"autograded notebook unreadable: {exc}")], {}
     for index, cell in enumerate(notebook.get("cells", []), start=1):
         grading = _grading(cell)
         grade_id = grading.get("grade_id") or f"cell {index}"
-        text = _source(cell)
-        match = _RESTORED.match(text)
+        cell_exercise = _cell_exercise(grade_id) or exercise
+        match = _RESTORED.match(_source(cell))
         if match:
-            flags.append(_flag(exercise, "restored cell",
+            flags.append(_flag(cell_exercise, "restored cell",
                                f"test cell {match.group(1)} was missing and was put back"))
-        for output in cell.get("outputs", []):
-            kind = output.get("output_type")
-            if kind == "error":
-                ename, evalue = output.get("ename", ""), str(output.get("evalue", ""))
-                if grading.get("grade") or grading.get("solution"):
-                    errors.append({"exercise": exercise, "cell": grade_id, "ename": ename,
-                                   "evalue": evalue[:300]})
-                    raised = _RAISED.search(evalue)
-                    if grading.get("solution") and ename not in {"CellTimeoutError",
-                                                                 "DeadKernelError"}:
-                        flags.append(_flag(exercise, "exception",
-                                           f"{grade_id} itself fails: {ename}: {evalue[:120]}"))
-                    elif raised and raised.group(1) not in {"MemoryError", "KeyboardInterrupt"}:
-                        flags.append(_flag(exercise, "exception",
-                                           f"the function raised {raised.group(1)}"))
-                if ename == "CellTimeoutError" or "Timeout" in ename:
-                    flags.append(_flag(exercise, "timeout",
-                                       f"{grade_id} ran past the per-cell time limit"))
-                elif ename in {"DeadKernelError", "KernelDied"} or "kernel died" in evalue.lower():
-                    flags.append(_flag(exercise, "dead kernel", f"the kernel died in {grade_id}"))
-                elif ename == "MemoryError" or "raised MemoryError" in evalue:
-                    flags.append(_flag(exercise, "memory", f"{grade_id} ran out of memory"))
-                if TAMPER_MARK in evalue:
-                    flags.append(_flag(exercise, "tampering",
-                                       evalue.split(TAMPER_MARK, 1)[1].strip(" :")[:200]))
-            elif kind == "stream" and _CUT in output.get("text", ""):
-                flags.append(_flag(exercise, "output limited",
-                                   f"{grade_id} printed more than the output limit"))
-    return errors, flags
+        if "nst_verdict" in cell.get("metadata", {}):
+            verdicts[cell_exercise] = cell["metadata"]["nst_verdict"]
+        kernel = cell.get("metadata", {}).get("nst_kernel_errors", [])
+        for output in [*cell.get("outputs", []), *kernel]:
+            _inspect_output(output, grading, grade_id, cell_exercise, errors, flags)
+    return errors, flags, verdicts
+
+
+def _cell_exercise(grade_id: str) -> str | None:
+    name = grade_id[5:] if grade_id.startswith("test_") else grade_id
+    return name if name in config.GRADED_FUNCTIONS else None
+
+
+def _inspect_output(output, grading, grade_id, exercise, errors, flags) -> None:
+    kind = output.get("output_type")
+    if kind == "stream" and _CUT in output.get("text", ""):
+        flags.append(_flag(exercise, "output limited",
+                           f"{grade_id} printed more than the output limit"))
+    if kind != "error":
+        return
+    ename, evalue = output.get("ename", ""), str(output.get("evalue", ""))
+    if grading.get("grade") or grading.get("solution"):
+        errors.append({"exercise": exercise, "cell": grade_id, "ename": ename,
+                       "evalue": evalue[:300]})
+        raised = _RAISED.search(evalue)
+        if grading.get("solution") and ename not in {"CellTimeoutError", "DeadKernelError"}:
+            flags.append(_flag(exercise, "exception",
+                               f"{grade_id} itself fails: {ename}: {evalue[:120]}"))
+        elif raised and raised.group(1) not in {"MemoryError", "KeyboardInterrupt"}:
+            flags.append(_flag(exercise, "exception", f"the function raised {raised.group(1)}"))
+    if ename == "CellTimeoutError" or "Timeout" in ename:
+        flags.append(_flag(exercise, "timeout", f"{grade_id} ran past the per-cell time limit"))
+    elif ename in {"DeadKernelError", "KernelDied"} or "kernel died" in evalue.lower():
+        flags.append(_flag(exercise, "dead kernel", f"the kernel died in {grade_id}"))
+    elif ename == "MemoryError" or "raised MemoryError" in evalue:
+        flags.append(_flag(exercise, "memory", f"{grade_id} ran out of memory"))
 
 
 # --------------------------------------------------------- submitted source

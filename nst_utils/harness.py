@@ -1,19 +1,44 @@
-"""The grading harness: runs your function on the grader's inputs, nothing more.
+"""The grading harness: runs your function on the grader's inputs, and nothing more.
 
-While nbgrader grades a notebook, each check cell's ``check_*`` function first
-hands your function to :func:`record`. It reads the inputs the grader chose
-for this submission, calls your function on each, and writes what came back
-as plain arrays next to the notebook. It judges nothing: the verdict is made
-outside your notebook's process, by comparing these arrays with the
-reference. Outside grading (no inputs file) it does nothing at all.
+While nbgrader grades a notebook, each check cell's ``check_*`` function
+first hands your function to :func:`record`. The grader has left a file of
+inputs, chosen for your submission, in ``_grading/inputs/`` beside the
+notebook; :func:`record` calls your function on each case and writes what came
+back (values, the kind of object returned, gradients, or the error raised) as
+plain arrays to ``_grading/results/``.
+
+It judges nothing and knows no expected value. The verdict is made outside
+your notebook's process, by comparing these arrays with the reference
+solution's answers on the same inputs. Outside grading there is no inputs
+file, and this module does nothing at all.
+
+The same :func:`run_cases` is used by the grader to compute the reference
+answers, so your function and the reference are always called the same way.
 """
 
 from __future__ import annotations
 
 import functools
+import os
+from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from nst_utils import config
+
+#: Folder, beside the graded notebook, that the grader and the harness share.
+GRADING_DIR = "_grading"
+#: Longest error text kept per case.
+MAX_TEXT = 300
+
+
+def inputs_path(function: str, folder: Path | str = ".") -> Path:
+    return Path(folder) / GRADING_DIR / "inputs" / f"{function}.npz"
+
+
+def results_path(function: str, folder: Path | str = ".") -> Path:
+    return Path(folder) / GRADING_DIR / "results" / f"{function}.npz"
 
 
 def sealed(function: str) -> Callable:
@@ -32,5 +57,53 @@ def sealed(function: str) -> Callable:
 
 
 def record(function: str, candidate: Callable) -> None:
-    """Run ``candidate`` on the grader's inputs for ``function`` and save its results."""
-    return None
+    """Run ``candidate`` on the grader's inputs for ``function``; save what it returns."""
+    source = inputs_path(function)
+    if not source.is_file():
+        return
+    with np.load(source, allow_pickle=False) as data:
+        inputs = {key: data[key] for key in data.files}
+    results = run_cases(function, candidate, inputs, _sibling_helpers(function))
+    target = results_path(function)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    with open(partial, "wb") as handle:
+        np.savez(handle, **results)
+    os.replace(partial, target)
+
+
+def _sibling_helpers(function: str) -> dict:
+    """Functions a case needs from earlier notebooks (the reference copies, while grading)."""
+    if function != "compute_layer_style_cost":
+        return {}
+    from nst_utils.notebook_import import import_functions
+
+    return {"gram_matrix": import_functions("02_gram_matrix.ipynb", "gram_matrix")}
+
+
+def case_names(inputs: dict) -> list[str]:
+    """The cases in an inputs mapping (keys look like ``c3.first``), in order."""
+    names = {key.split(".", 1)[0] for key in inputs}
+    return sorted(names, key=lambda name: int(name[1:]))
+
+
+def run_cases(function: str, candidate: Callable, inputs: dict, helpers: dict | None = None
+              ) -> dict[str, np.ndarray]:
+    """Call ``candidate`` on every case of ``inputs``; return flat ``{"cK.field": array}``."""
+    from nst_utils.harness_cases import RUNNERS
+
+    runner = RUNNERS[function]
+    results: dict[str, np.ndarray] = {}
+    for case in case_names(inputs):
+        prefix = case + "."
+        arguments = {key[len(prefix):]: value for key, value in inputs.items()
+                     if key.startswith(prefix)}
+        try:
+            outcome = runner(candidate, arguments, helpers or {})
+        except NotImplementedError:
+            outcome = {"error": "it is not implemented yet"}
+        except Exception as exc:  # noqa: BLE001 - the learner's error is this case's result
+            outcome = {"error": f"it raised {type(exc).__name__}: {exc}"[:MAX_TEXT]}
+        for field, value in outcome.items():
+            results[prefix + field] = np.asarray(value)
+    return results

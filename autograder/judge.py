@@ -1,0 +1,203 @@
+"""The verdict on each graded exercise, decided outside the learner's kernel.
+
+:func:`judge` compares what the harness recorded in the kernel with the
+reference's answers on the same inputs, case by case, and says in one line
+per case what is wrong. It runs no learner code: results are plain arrays.
+
+:class:`JudgeGradedCells` is the nbgrader preprocessor that makes the verdict
+nbgrader's own: it runs after the notebook has executed and before
+``SaveAutoGrades``, throws away whatever the kernel printed in each graded
+test cell, and writes the verdict there instead (a pass line, or an error
+whose message is the reason). A graded cell with no verdict fails: nothing
+gives marks without the judge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+from nst_utils import config
+from nst_utils.harness import case_names
+
+#: Relative tolerance (of the largest expected magnitude) for float32 answers.
+RELATIVE_TOLERANCE = 2e-4
+ABSOLUTE_TOLERANCE = 1e-6
+#: Where SealedExecute leaves the cases and the recorded results for the judge.
+RESOURCE_KEY = "nst_grading"
+
+
+@dataclass(frozen=True)
+class CaseVerdict:
+    case: str
+    passed: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    function: str
+    seed: int
+    cases: tuple[CaseVerdict, ...]
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.cases) and all(case.passed for case in self.cases)
+
+    def summary(self) -> str:
+        failed = [case for case in self.cases if not case.passed]
+        if not failed:
+            return f"{self.function} passed all {len(self.cases)} graded cases."
+        first = failed[0]
+        return (f"{self.function} failed {len(failed)} of {len(self.cases)} graded cases; "
+                f"first: {first.case}: {first.reason}")
+
+    def as_json(self) -> dict:
+        return {"seed": str(self.seed), "passed": self.passed,
+                "cases": [{"case": c.case, "passed": c.passed, "reason": c.reason}
+                          for c in self.cases]}
+
+
+def describe_case(function: str, case: dict) -> str:
+    """A short, learner-readable name for one case."""
+    if "first" in case:
+        return f"activations of shape {tuple(case['first'].shape)}"
+    if "A" in case:
+        return f"A of shape {tuple(case['A'].shape)}"
+    if "J_content" in case:
+        weights = {n: float(case[n]) for n in ("alpha", "beta") if n in case}
+        return "weights " + (", ".join(f"{n}={v:g}" for n, v in weights.items()) or "default")
+    if "image" in case:
+        return f"{int(case['steps'])} steps on an image of shape {tuple(case['image'].shape)}"
+    return "a graded case"
+
+
+def judge(function: str, seed: int, inputs: dict, expected: dict, results: dict | None
+          ) -> Verdict:
+    """Compare ``results`` (recorded in the kernel) with ``expected``, case by case."""
+    verdicts = []
+    for case in case_names(inputs):
+        prefix = case + "."
+        part = lambda mapping: {k[len(prefix):]: v for k, v in mapping.items()  # noqa: E731
+                                if k.startswith(prefix)}
+        case_inputs, wanted = part(inputs), part(expected)
+        label = describe_case(function, case_inputs)
+        if results is None:
+            reason = ("no result was recorded: the check cell stopped before calling your "
+                      "function (an error, a time-out or a crash earlier in the notebook)")
+        else:
+            reason = _first_problem(case_inputs, wanted, part(results))
+        verdicts.append(CaseVerdict(label, reason is None, reason or ""))
+    return Verdict(function, seed, tuple(verdicts))
+
+
+def _first_problem(case: dict, wanted: dict, got: dict) -> str | None:
+    if "error" in got:
+        return str(got["error"])
+    for field, value in wanted.items():
+        if field.endswith(("_kind", "_dtype")) or field == "gradient_missing":
+            continue
+        problem = _field_problem(field, value, wanted, got)
+        if problem:
+            return _diagnose_step(field, problem, case, wanted, got)
+    return None
+
+
+def _field_problem(field: str, value: np.ndarray, wanted: dict, got: dict) -> str | None:
+    kind = str(got.get(f"{field}_kind", ""))
+    if str(wanted.get(f"{field}_kind", "")) == "tensor" and kind and kind != "tensor":
+        return f"it returned a {kind}, not a TensorFlow tensor"
+    if field not in got:
+        if field == "gradient" and "gradient_missing" in got:
+            return ("no gradient flows back to the generated activations: use TensorFlow "
+                    "operations only (no NumPy or Python numbers in between)")
+        return f"nothing was recorded for {_label(field)}"
+    answer = got[field]
+    if answer.shape != value.shape:
+        return f"{_label(field)} has shape {answer.shape}, expected {value.shape}"
+    if answer.dtype.kind not in "biuf" or not np.isfinite(answer).all():
+        return f"{_label(field)} is not finite"
+    scale = float(np.abs(value).max()) if value.size else 0.0
+    error = float(np.abs(answer.astype(np.float64) - value).max()) if value.size else 0.0
+    if not error <= RELATIVE_TOLERANCE * scale + ABSOLUTE_TOLERANCE:
+        return f"{_label(field)} differs from the expected one"
+    return None
+
+
+def _label(field: str) -> str:
+    if field.startswith("cost"):
+        return f"the cost returned at step {int(field[4:]) + 1}"
+    if field.startswith("image"):
+        return f"the image after step {int(field[5:]) + 1}"
+    return {"value": "the value", "gradient": "the gradient"}.get(field, field)
+
+
+def _diagnose_step(field: str, problem: str, case: dict, wanted: dict, got: dict) -> str:
+    """For train_step, turn 'the image differs' into the likely mistake."""
+    if not field.startswith("image") or not problem.endswith("differs from the expected one"):
+        return problem
+    step = int(field[5:])
+    before = case["image"] if step == 0 else got.get(f"image{step - 1}")
+    after = got[field]
+    if before is not None and np.array_equal(np.asarray(before, np.float64), after):
+        return (f"{problem}: the image variable did not change. Update the variable itself "
+                "(apply_gradients changes it in place; put the clipped value back with .assign)")
+    if after.min() < 0.0 or after.max() > 1.0:
+        return f"{problem}: pixels left [0, 1]. Clip the image back into range after the step"
+    if step > 0 and _field_problem("image0", wanted["image0"], wanted, got) is None:
+        return (f"{problem}: the first step is right, a later one is not. Use the optimizer "
+                "you are given and do not create one per step (Adam remembers past steps)")
+    return (f"{problem}: take the gradient of the cost with respect to the image, and let "
+            "the optimizer apply it")
+
+
+# ------------------------------------------------------------- preprocessor
+def verdict_outputs(verdict: Verdict | None, function: str) -> list:
+    """What a graded test cell shows: nbgrader scores an ``error`` output 0."""
+    if verdict is not None and verdict.passed:
+        return [NotebookNode(output_type="stream", name="stdout",
+                             text=f"✅ {verdict.summary()}\n")]
+    message = verdict.summary() if verdict is not None else (
+        f"{function} was not judged: this notebook was not graded by the course's sealed "
+        "grader (autograder/nbgrader_config.py), so it earns no points")
+    return [NotebookNode(output_type="error", ename="GradedTestFailure", evalue=message,
+                         traceback=[f"GradedTestFailure: {message}"])]
+
+
+class JudgeGradedCells(NbGraderPreprocessor):
+    """Replace every graded test cell's outputs with the judge's verdict."""
+
+    def preprocess(self, nb, resources):
+        grading = resources.get(RESOURCE_KEY) or {}
+        self._verdicts = {}
+        for function, case_set in (grading.get("sets") or {}).items():
+            from autograder.cases import read_results
+
+            results = read_results((grading.get("results") or {}).get(function))
+            self._verdicts[function] = judge(function, case_set.seed, case_set.inputs,
+                                             case_set.expected, results)
+        resources.setdefault(RESOURCE_KEY, {})["verdicts"] = {
+            f: v.as_json() for f, v in self._verdicts.items()}
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, index):
+        grading = cell.get("metadata", {}).get("nbgrader", {})
+        function = _graded_function(grading)
+        if cell.cell_type != "code" or not grading.get("grade") or function is None:
+            return cell, resources
+        verdict = self._verdicts.get(function)
+        cell.outputs = verdict_outputs(verdict, function)
+        if verdict is not None:
+            cell.metadata["nst_verdict"] = verdict.as_json()
+        return cell, resources
+
+
+def _graded_function(grading: dict) -> str | None:
+    grade_id = grading.get("grade_id") or ""
+    for exercise in config.EXERCISES:
+        if exercise.test_cell == grade_id:
+            return exercise.function
+    return None

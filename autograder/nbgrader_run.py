@@ -1,0 +1,162 @@
+"""Running nbgrader itself: this course's configuration, limits, and a fast start.
+
+:func:`run_nbgrader` runs one nbgrader command as a subprocess (generating
+the assignment, feedback). :func:`spawn_nbgrader` starts an ``autograde``
+from a fork server that imported nbgrader once, so each graded notebook saves
+nbgrader's start-up; the fork server is a fresh interpreter, so it never
+inherits the threads of a process that has imported TensorFlow (or a Dask
+worker's).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from nst_utils.notebook_runner import tools_env
+
+CONFIG_FILE = Path(__file__).with_name("nbgrader_config.py")
+#: Memory nbgrader and its kernel may use (address space, bytes). TensorFlow
+#: reserves much virtual memory it never touches, so this is far above its needs.
+MEMORY_LIMIT = int(os.environ.get("NST_MEMORY_LIMIT_GB", "6")) * 2**30
+#: Environment variable that tags every process of one grading job.
+JOB_ENV = "NST_GRADING_JOB"
+
+
+def course_env(course_root: Path) -> dict:
+    """Environment for nbgrader: this venv's tools first on PATH, one core per kernel."""
+    env = tools_env()
+    env["NST_COURSE_ROOT"] = str(course_root)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    for name in ("OMP_NUM_THREADS", "TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS"):
+        env.setdefault(name, "1")
+    return env
+
+
+def link_config(course_root: Path) -> None:
+    """Make nbgrader, run inside ``course_root``, load this course's configuration."""
+    (course_root / "nbgrader_config.py").write_text(
+        f"c = get_config()  # noqa: F821\nload_subconfig({str(CONFIG_FILE)!r})  # noqa: F821\n",
+        encoding="utf-8",
+    )
+
+
+def _limit_memory() -> None:
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    except (ValueError, OSError):
+        pass
+
+
+def run_nbgrader(args: list[str], course: Path, *, timeout: float | None = None,
+                 env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run nbgrader in ``course`` with this course's configuration, memory-capped.
+
+    On timeout the whole process group (nbgrader and its kernels) is killed.
+    """
+    link_config(course)
+    environment = course_env(course)
+    environment.update(env or {})
+    process = subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=course,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=environment, preexec_fn=_limit_memory,
+                               start_new_session=True)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        return subprocess.CompletedProcess(process.args, -9, (output or "") + "\n[TIMEOUT]\n", "")
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    return subprocess.CompletedProcess(process.args, process.returncode, output, "")
+
+
+_context = None
+
+
+def _fork_server():
+    global _context
+    if _context is None:
+        _context = multiprocessing.get_context("forkserver")
+        _context.set_forkserver_preload(["autograder.nbgrader_run", "nbgrader.apps.nbgraderapp",
+                                         "autograder.execute", "autograder.judge"])
+    return _context
+
+
+def spawn_nbgrader(argv: list[str], course: Path, log: Path, env: dict):
+    """Start ``nbgrader ARGV`` in ``course`` (output to ``log``); return its process handle."""
+    link_config(course)
+    environment = course_env(course)
+    environment.update(env)
+    process = _fork_server().Process(target=_nbgrader_child,
+                                     args=(list(argv), str(course), str(log), environment))
+    process.start()
+    return process
+
+
+def _nbgrader_child(argv: list[str], course: str, log: str, environment: dict) -> None:
+    """The forked child: its own session, memory-capped, dies with its parent."""
+    code = 1
+    try:
+        os.setsid()
+        _die_with_parent()
+        _limit_memory()
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.environ.clear()
+        os.environ.update(environment)
+        os.chdir(course)
+        from nbgrader.apps.nbgraderapp import NbGraderApp
+
+        sys.argv = ["nbgrader", *argv]
+        try:
+            NbGraderApp.launch_instance(argv=list(argv))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # noqa: BLE001 - the child must always end here
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _die_with_parent() -> None:
+    """Linux: end this child if the process that started it is killed."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def kill_tagged(token: str, prefix: bool = False) -> None:
+    """SIGKILL every process whose environment carries this job's token (its kernels)."""
+    needle = f"{JOB_ENV}={token}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            variables = (entry / "environ").read_bytes().split(b"\0")
+            if any(v.startswith(needle) if prefix else v == needle for v in variables):
+                os.kill(int(entry.name), signal.SIGKILL)
+        except (OSError, ValueError):
+            continue
+
+
+def kill_orphans(parent_pid: int) -> None:
+    """Kill what a killed ``grade`` run (process ``parent_pid``) left running."""
+    kill_tagged(f"{parent_pid}-", prefix=True)

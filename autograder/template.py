@@ -1,0 +1,85 @@
+"""The grading assignment: graded source notebooks plus their gradebook, built once.
+
+Every notebook is graded in a throw-away nbgrader course copied from this
+template, so ``nbgrader generate_assignment`` runs once per version of the
+source notebooks and configuration, not once per submission.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sqlite3
+import tempfile
+import threading
+from pathlib import Path
+
+from autograder.nbgrader_run import CONFIG_FILE, run_nbgrader
+from autograder.results import GRADED_NOTEBOOKS
+from nst_utils import config
+
+_lock = threading.Lock()
+_built: dict[str, Path] = {}
+
+
+def source_notebooks(source_dir: Path | None = None) -> list[Path]:
+    folder = source_dir or config.SOURCE_DIR
+    return [folder / name for name in config.NOTEBOOKS if name in GRADED_NOTEBOOKS]
+
+
+def assets_version(source_dir: Path | None = None) -> str:
+    """A digest of everything that decides a grade: source notebooks, configuration, nbgrader."""
+    import nbgrader
+
+    digest = hashlib.sha256(nbgrader.__version__.encode())
+    for path in [*source_notebooks(source_dir), CONFIG_FILE]:
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _cache_root() -> Path:
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "nst-autograder"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError:  # no writable home: a per-user folder in the temporary directory
+        cache = Path(tempfile.gettempdir()) / f"nst-autograder-{os.getuid()}"
+        cache.mkdir(parents=True, exist_ok=True)
+    return cache
+
+
+def template_course(source_dir: Path | None = None) -> Path:
+    """A course folder with the graded source notebooks and their gradebook (cached on disk)."""
+    key = assets_version(source_dir)
+    with _lock:
+        if key in _built and (_built[key] / "gradebook.db").exists():
+            return _built[key]
+        cache = _cache_root()
+        root = cache / key
+        if not (root / "gradebook.db").exists():
+            building = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=cache))
+            build_assignment(building, source_dir)
+            try:
+                os.replace(building, root)
+            except OSError:  # built meanwhile by another process
+                shutil.rmtree(building, ignore_errors=True)
+        _built[key] = root
+        return root
+
+
+def build_assignment(course: Path, source_dir: Path | None = None) -> None:
+    """Put the graded source notebooks in ``course/source/nst`` and register them."""
+    target = course / "source" / config.ASSIGNMENT_ID
+    target.mkdir(parents=True, exist_ok=True)
+    for path in source_notebooks(source_dir):
+        shutil.copy2(path, target / path.name)
+    result = run_nbgrader(["generate_assignment", config.ASSIGNMENT_ID, "--force",
+                           "--create"], course)
+    if result.returncode != 0:
+        raise RuntimeError("nbgrader generate_assignment failed:\n" + result.stdout[-3000:])
+
+
+def copy_gradebook(source: Path, destination: Path) -> None:
+    """A consistent copy of a SQLite gradebook, even while it is being written."""
+    with sqlite3.connect(source) as src, sqlite3.connect(destination) as dst:
+        src.backup(dst)
