@@ -1,0 +1,151 @@
+"""Hostile submissions are graded as a class is: none earns a forged mark or harms anyone.
+
+A class of one honest student (the victim) and one submission per attack of
+``tests/attack_bank.py`` is graded with ``python -m autograder grade
+--workers 2``, sandbox on. Each attack sits in the graded cell of every
+exercise but one (the witness, written correctly; it changes from attack to
+attack, so each exercise is a witness at least twice). Then:
+
+* every attacked exercise scores 0, every witness and the victim full marks;
+* ``submitted/`` is byte for byte what it was, the course folder holds only
+  what grading writes, a folder outside the course is untouched, and the
+  gradebook still exports;
+* a server on 127.0.0.1 heard nothing, and the victim's notebooks were
+  never seen from a grading kernel.
+"""
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from autograder import samples, sandbox
+from nst_utils import config
+
+sys.path.insert(0, str(Path(__file__).parent))
+import attack_bank  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+EXERCISES = [e.function for e in config.EXERCISES]
+POINTS = {e.function: e.points for e in config.EXERCISES}
+MARKER = "VICTIM-MARKER-7f3c9a"
+ENV = {"NST_CELL_TIMEOUT": "30", "NST_MEMORY_LIMIT_GB": "4"}
+
+
+class Listener:
+    """A TCP server on 127.0.0.1 that records every connection it gets."""
+
+    def __init__(self):
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.heard: list[bytes] = []
+        self.server.settimeout(0.2)
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while self.running:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                continue
+            with connection:
+                connection.settimeout(1)
+                try:
+                    self.heard.append(connection.recv(1024) or b"(connected)")
+                except OSError:
+                    self.heard.append(b"(connected)")
+
+    def stop(self):
+        self.running = False
+        self.thread.join(timeout=5)
+        self.server.close()
+
+
+def _tree(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _class(values: dict) -> list[samples.Sample]:
+    builder = samples.Builder()
+    victim = builder.filled()
+    for notebook in victim.values():
+        notebook["cells"].insert(0, {"cell_type": "markdown", "id": "victim-note",
+                                     "metadata": {}, "source": [f"Private note {MARKER}"]})
+    bank = [samples.Sample("victim", victim)]
+    for number, attack in enumerate(attack_bank.ATTACKS):
+        witness = EXERCISES[number % len(EXERCISES)]
+        sources = {f: attack_bank.solution_cell(attack, f, **values)
+                   for f in EXERCISES if f != witness}
+        points = {f: (POINTS[f] if f == witness else 0.0) for f in EXERCISES}
+        student = "attack-" + attack.replace(" ", "-").replace(".", "")
+        bank.append(samples.Sample(student, builder.filled(sources), points, note=attack))
+    return bank
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    available, reason = sandbox.sandbox_available()
+    assert available, f"the grading sandbox must be active for this test: {reason}"
+    root = tmp_path_factory.mktemp("attacks")
+    course, sentinel = root / "course", root / "another-course"
+    (sentinel / "submitted" / "someone").mkdir(parents=True)
+    (sentinel / "submitted" / "someone" / "work.ipynb").write_text(f'{{"note": "{MARKER}"}}')
+    (sentinel / "gradebook.db").write_bytes(b"precious")
+    listener = Listener()
+    bank = _class({"port": listener.port, "marker": MARKER, "sentinel": sentinel})
+    samples.write(course / "submitted", bank)
+    (course / "submitted" / "expected.json").unlink()
+    before = {"submitted": _tree(course / "submitted"), "sentinel": _tree(sentinel)}
+    env = dict(os.environ, **ENV)
+    env.pop("NST_UNSANDBOXED", None)
+    result = subprocess.run([sys.executable, "-m", "autograder", "grade", "--course", str(course),
+                             "--workers", "2"], env=env, capture_output=True, text=True)
+    listener.stop()
+    exported = subprocess.run([sys.executable, "-m", "autograder", "export", "--course",
+                               str(course), "--to", str(root / "grades.csv")], env=env,
+                              capture_output=True, text=True)
+    return {"course": course, "sentinel": sentinel, "bank": bank, "before": before,
+            "grade": result, "export": exported, "heard": listener.heard, "root": root}
+
+
+def test_every_attack_scores_zero_and_every_witness_keeps_its_marks(graded):
+    assert graded["grade"].returncode == 0, graded["grade"].stderr[-3000:]
+    wrong = []
+    for sample in graded["bank"]:
+        record = json.loads((graded["course"] / "grading" / f"{sample.student}.json").read_text())
+        got = {f: e["points"] for nb in record["notebooks"] for f, e in nb["exercises"].items()}
+        for exercise, points in sample.points.items():
+            if got.get(exercise) != points:
+                wrong.append(f"{sample.student} ({sample.note}) {exercise}: "
+                             f"{got.get(exercise)} instead of {points}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_nothing_outside_a_kernels_scratch_changed(graded):
+    course = graded["course"]
+    assert _tree(course / "submitted") == graded["before"]["submitted"]
+    assert _tree(graded["sentinel"]) == graded["before"]["sentinel"]
+    expected = {"submitted", "autograded", "grading", "gradebook.db", "source",
+                "nbgrader_config.py", ".nst-grading-secret"}
+    assert {p.name for p in course.iterdir()} <= expected
+    assert not list(course.rglob("pwned*")) and not Path("/tmp/nst-pwned").exists()
+    assert graded["export"].returncode == 0, graded["export"].stderr[-2000:]
+    rows = (graded["root"] / "grades.csv").read_text().splitlines()
+    assert len(rows) == 1 + len(graded["bank"])
+
+
+def test_no_kernel_reached_the_network_or_another_students_work(graded):
+    assert graded["heard"] == []
+    for path in (graded["course"] / "autograded").rglob("*.ipynb"):
+        if "victim" not in str(path):
+            assert MARKER not in path.read_text(errors="ignore"), path

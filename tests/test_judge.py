@@ -1,0 +1,137 @@
+"""The judge outside the kernel grades every variant as the public checks do, and trusts nothing.
+
+The harness (what runs in the learner's kernel) and the judge (what decides,
+in the grader's process) are exercised here without nbgrader: fast, and
+with the same bank of valid alternatives and mistakes as the public checks.
+"""
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from autograder import cases, judge, reference
+from autograder.variants import build, variants
+from nst_utils import config, harness
+
+REFERENCE = reference.load()
+HELPERS = {"gram_matrix": REFERENCE["gram_matrix"]}
+
+
+def _case_set(function: str, digest: str = "a-submission") -> cases.CaseSet:
+    notebook = config.exercise(function).notebook
+    return cases.prepare(notebook, digest, b"course secret", REFERENCE)[function]
+
+
+def _verdict(function: str, candidate) -> judge.Verdict:
+    case_set = _case_set(function)
+    results = harness.run_cases(function, candidate, case_set.inputs, HELPERS)
+    return judge.judge(function, case_set.seed, case_set.inputs, case_set.expected, results)
+
+
+def _id(variant):
+    return f"{variant.exercise}:{variant.key}"
+
+
+@pytest.mark.parametrize("function", [e.function for e in config.EXERCISES])
+def test_the_reference_passes_every_graded_case(function):
+    verdict = _verdict(function, REFERENCE[function])
+    assert verdict.passed, verdict.summary()
+    assert len(verdict.cases) >= 2
+
+
+@pytest.mark.parametrize("variant", variants(valid=True), ids=_id)
+def test_valid_alternatives_earn_full_marks(variant):
+    verdict = _verdict(variant.exercise, build(variant, HELPERS))
+    assert verdict.passed, verdict.summary()
+
+
+@pytest.mark.parametrize("variant", variants(valid=False), ids=_id)
+def test_mistakes_fail_with_a_reason(variant):
+    verdict = _verdict(variant.exercise, build(variant, HELPERS))
+    assert not verdict.passed
+    failed = [case for case in verdict.cases if not case.passed]
+    assert all(case.reason for case in failed)
+
+
+def test_cases_are_reproducible_per_submission_and_differ_between_submissions():
+    first, again = _case_set("gram_matrix", "digest-1"), _case_set("gram_matrix", "digest-1")
+    other = _case_set("gram_matrix", "digest-2")
+    assert first.seed == again.seed != other.seed
+    assert all(np.array_equal(first.inputs[k], again.inputs[k]) for k in first.inputs)
+    assert not np.array_equal(first.inputs["c0.A"], other.inputs["c0.A"])
+
+
+def test_the_kernel_receives_inputs_but_never_answers(tmp_path):
+    case_set = _case_set("compute_content_cost")
+    cases.write_inputs({"compute_content_cost": case_set}, tmp_path)
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert written == ["_grading/inputs/compute_content_cost.npz"]
+    with np.load(tmp_path / written[0]) as data:
+        assert set(data.files) == set(case_set.inputs)
+        assert not any(key.endswith(".value") for key in data.files)
+
+
+def test_a_class_secret_is_made_once_and_kept(tmp_path, monkeypatch):
+    monkeypatch.delenv(cases.SECRET_ENV, raising=False)
+    secret = cases.course_secret(tmp_path)
+    assert secret == cases.course_secret(tmp_path) and len(secret) >= 32
+    assert (tmp_path / cases.SECRET_FILE).stat().st_mode & 0o077 == 0
+
+
+def _npz(**arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def test_results_files_that_are_not_plain_arrays_are_refused():
+    assert cases.read_results(_npz(a=np.arange(3.0)))["a"].tolist() == [0.0, 1.0, 2.0]
+    pickled = io.BytesIO()
+    np.save(pickled, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("c0.value.npy", pickled.getvalue())
+    assert cases.read_results(archive.getvalue()) is None
+    huge = io.BytesIO()
+    header = np.lib.format.header_data_from_array_1_0(np.zeros(1))
+    header["shape"] = (10**12,)
+    np.lib.format.write_array_header_1_0(huge, header)
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w") as zf:
+        zf.writestr("c0.value.npy", huge.getvalue())
+    assert cases.read_results(bomb.getvalue()) is None
+    assert cases.read_results(b"not a zip") is None and cases.read_results(None) is None
+
+
+def test_forged_or_missing_results_score_nothing():
+    case_set = _case_set("total_cost")
+    forged = {k.replace("J_content", "value"): v for k, v in case_set.inputs.items()}
+    verdict = judge.judge("total_cost", case_set.seed, case_set.inputs, case_set.expected, forged)
+    assert not verdict.passed
+    missing = judge.judge("total_cost", case_set.seed, case_set.inputs, case_set.expected, None)
+    assert not missing.passed and "no result was recorded" in missing.cases[0].reason
+
+
+def test_a_graded_cell_without_a_verdict_fails_closed():
+    cell = new_code_cell("check_total_cost(total_cost)", metadata={"nbgrader": {
+        "grade": True, "grade_id": "test_total_cost", "points": 1, "solution": False}})
+    cell.outputs = [{"output_type": "stream", "name": "stdout", "text": "all passed\n"}]
+    notebook, resources = judge.JudgeGradedCells().preprocess(new_notebook(cells=[cell]), {})
+    (output,) = notebook.cells[0].outputs
+    assert output["output_type"] == "error" and "not judged" in output["evalue"]
+
+
+def test_train_step_mistakes_get_a_specific_reason():
+    def forgets_to_assign(image, optimizer, compute_cost):
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            cost = compute_cost(image)
+        tape.gradient(cost, image)
+        return cost
+
+    verdict = _verdict("train_step", forgets_to_assign)
+    assert "did not change" in verdict.summary()
