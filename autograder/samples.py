@@ -15,10 +15,15 @@ committed release and only its graded cells are changed, by code:
   a kernel killed with ``os._exit``, a memory bomb, a million lines of output,
   a deleted / edited test cell, a duplicated graded cell, a graded cell whose
   type was changed), one per notebook, the other notebooks correct;
-* ``tamper-N``: code that tries to fool the checks (patched NumPy/TensorFlow
-  comparisons, replaced public checks, a rigged ``__eq__``/``__float__``,
-  silenced tracebacks, patched builtins, a custom exception handler), each
-  with a wrong answer.
+* ``tamper-N``: code that patches what the checks rely on (NumPy/TensorFlow
+  comparisons, a replaced public check, a rigged ``__eq__``/``__float__``,
+  silenced tracebacks, patched builtins, a custom exception handler), with a
+  correct or a wrong answer: flagged for the instructor, scored by the judge
+  outside the kernel as if the patch were not there (a replaced public check
+  hands nothing to the grader, so that exercise scores 0).
+
+Attacks on the grading itself (stealing answers, forging results, harming
+the class) are in the tests' attack bank, ``tests/attack_bank.py``.
 
 ``expected.json`` maps each student to ``{"points": {exercise: points},
 "flags": {exercise: [kinds]}}``: the flag kinds that must be reported.
@@ -180,9 +185,17 @@ def _fault_edits(builder: Builder) -> list[tuple[str, callable, float, list]]:
     ]
 
 
-def _tamper_edits() -> list[list[tuple[str, str, list]]]:
-    """Submissions of (exercise, code that tampers and answers wrongly, flag kinds)."""
-    C, G, L, T = ("compute_content_cost", "gram_matrix", "compute_layer_style_cost", "total_cost")
+def _tamper_edits(builder: Builder) -> list[list[tuple[str, str, float, list]]]:
+    """Submissions of (exercise, solution cell, expected points, flag kinds).
+
+    Code that patches what a check relies on is flagged for the instructor
+    but changes no score: the verdict is made outside the kernel. A correct
+    function keeps its marks; a wrong one still scores 0; replacing the
+    public check (which hands the function to the grader) leaves nothing to
+    judge, so that exercise scores 0.
+    """
+    C, G, L, T, S = ("compute_content_cost", "gram_matrix", "compute_layer_style_cost",
+                     "total_cost", "train_step")
     patch_compare = (
         "import numpy as np\n"
         "np.allclose = lambda *args, **kwargs: True\n"
@@ -210,10 +223,7 @@ def _tamper_edits() -> list[list[tuple[str, str, list]]]:
         "get_ipython().showtraceback = lambda *args, **kwargs: None\n"
         "get_ipython().showsyntaxerror = lambda *args, **kwargs: None\n\n"
     )
-    patch_builtins = (
-        "import builtins\n"
-        "builtins.abs = lambda value: 0.0 * value\n\n"
-    )
+    patch_builtins = "import builtins\nbuiltins.abs = lambda value: 0.0 * value\n\n"
     patch_tf_compare = (
         "tf.reduce_all = lambda *args, **kwargs: tf.constant(True)\n"
         "tf.experimental.numpy.allclose = lambda *args, **kwargs: True\n\n"
@@ -223,14 +233,16 @@ def _tamper_edits() -> list[list[tuple[str, str, list]]]:
         "get_ipython().set_custom_exc((Exception,), lambda *args, **kwargs: None)\n"
         "sys.excepthook = lambda *args: None\n\n"
     )
+    right, flagged = builder.correct, ["suspicious code"]
     return [
-        [(C, patch_compare + _wrong(C), ["tampering", "suspicious code"]),
-         (G, replace_checks + _wrong(G), ["tampering", "suspicious code"]),
-         (L, rigged, ["suspicious code"]),
-         (T, silence + _wrong(T), ["suspicious code"])],
-        [(C, patch_builtins + _wrong(C), ["tampering", "suspicious code"]),
-         (G, patch_tf_compare + _wrong(G), ["suspicious code"]),
-         (L, custom_exc + _wrong(L), ["suspicious code"])],
+        [(C, patch_compare + right[C], POINTS[C], flagged),
+         (G, replace_checks + right[G], 0.0, flagged),
+         (L, rigged, 0.0, flagged),
+         (T, silence + right[T], POINTS[T], flagged),
+         (S, patch_builtins + right[S], POINTS[S], flagged)],
+        [(C, patch_builtins + _wrong(C), 0.0, flagged),
+         (G, patch_tf_compare + right[G], POINTS[G], flagged),
+         (L, custom_exc + _wrong(L), 0.0, flagged)],
     ]
 
 
@@ -262,11 +274,11 @@ def build() -> list[Sample]:
             points[exercise] = expected
             flags[exercise] = kinds
         samples.append(Sample(f"faults-{number}", notebooks, points, flags))
-    for number, group in enumerate(_tamper_edits(), start=1):
-        sources = {exercise: code for exercise, code, _kinds in group}
+    for number, group in enumerate(_tamper_edits(builder), start=1):
+        sources = {exercise: code for exercise, code, _points, _kinds in group}
         points = dict(POINTS)
-        points.update({exercise: 0.0 for exercise in sources})
-        flags = {exercise: kinds for exercise, _code, kinds in group}
+        points.update({exercise: expected for exercise, _code, expected, _kinds in group})
+        flags = {exercise: kinds for exercise, _code, _points, kinds in group}
         samples.append(Sample(f"tamper-{number}", builder.filled(sources), points, flags))
     return samples
 
@@ -290,12 +302,18 @@ def write(destination: Path, samples: list[Sample] | None = None) -> list[Sample
     return samples
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder samples", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True,
                         help="folder to write (e.g. a course's submitted/ folder)")
-    args = parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from autograder.cli import standalone
+
+    return standalone(__name__, argv)
+
+
+def command(args: argparse.Namespace) -> int:
     samples = write(args.out)
     print(f"Wrote {len(samples)} sample submissions to {args.out} (expectations in expected.json)")
     return 0

@@ -160,10 +160,22 @@ def inspect_submission(submitted: Path, autograded: Path | None = None) -> list:
         if grade_id not in seen:
             kind = "deleted test cell" if _grading(original).get("grade") else "deleted cell"
             flags.append(_flag(exercise, kind, f"{grade_id} was deleted"))
-    code = [_source(c) for c in cells if c.get("cell_type") == "code"
-            and not _grading(c).get("locked")]
-    for problem in scan_code("\n".join(_strip_magics(text) for text in code)):
-        flags.append(_flag(exercise, "suspicious code", problem))
+    flags.extend(_suspicious_code(cells, exercise))
+    return flags
+
+
+def _suspicious_code(cells: list, exercise: str | None) -> list:
+    """Scan the learner's code; a finding concerns the graded cell it first appears in."""
+    flags, seen, code = [], set(), ""
+    for cell in cells:
+        if cell.get("cell_type") != "code" or _grading(cell).get("locked"):
+            continue
+        code += "\n" + _strip_magics(_source(cell))
+        owner = _cell_exercise(_grading(cell).get("grade_id") or "") or exercise
+        for problem in scan_code(code):
+            if problem not in seen:
+                seen.add(problem)
+                flags.append(_flag(owner, "suspicious code", problem))
     return flags
 
 
