@@ -152,3 +152,45 @@ def show_style_fingerprint(activations, gram_matrix, title: str = "Gram matrix (
     positions = volume.shape[0] * volume.shape[1]
     rows = np.moveaxis(volume, -1, 0).reshape(volume.shape[-1], positions)
     return show_gram_matrix(gram_matrix(tf.constant(rows)) / positions, title=title)
+
+
+def plot_history(history, *, ax=None, log: bool = True, weighted: bool = False,
+                 alpha: float | None = None, beta: float | None = None):
+    """Plot the loss curves of a style-transfer run (``result.history``, or the result itself).
+
+    Draws J and, when ``weighted``, α·J_content and β·J_style (else the raw
+    J_content and J_style), against the step, on a log scale by default;
+    dashed lines mark where a coarse-to-fine stage begins. α and β default to
+    the run's own (when given the result) or ``config.ALPHA`` and ``config.BETA``.
+    Returns the matplotlib ``Figure``.
+    """
+    from nst_utils import config
+
+    run_settings = getattr(history, "settings", {})
+    alpha = run_settings.get("alpha", config.ALPHA) if alpha is None else alpha
+    beta = run_settings.get("beta", config.BETA) if beta is None else beta
+    history = getattr(history, "history", history)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4))
+    else:
+        fig = ax.figure
+    steps = history["step"]
+    content_factor, style_factor = (alpha, beta) if weighted else (1.0, 1.0)
+    ax.plot(steps, history["total"], label="J (total)", linewidth=2)
+    ax.plot(steps, [content_factor * v for v in history["content"]],
+            label="α·J_content" if weighted else "J_content")
+    ax.plot(steps, [style_factor * v for v in history["style"]],
+            label="β·J_style" if weighted else "J_style")
+    if any(history.get("tv", [])):
+        ax.plot(steps, history["tv"], label="J_tv", linestyle=":")
+    stages = history.get("stage", [])
+    for index in range(1, len(stages)):
+        if stages[index] != stages[index - 1]:
+            ax.axvline(steps[index], color="grey", linestyle="--", linewidth=0.8)
+    if log:
+        ax.set_yscale("log")
+    ax.set(xlabel="step", ylabel="cost")
+    ax.legend()
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -11,7 +11,7 @@ import pytest
 
 from nst_utils import config
 from nst_utils.images import load_image
-from nst_utils.stylize import load_cost_functions, main
+from nst_utils.stylize import load_engine_functions, main
 
 TINY = ["--size", "48", "--steps", "2", "--weights", "random", "--seed", "0", "--quiet"]
 
@@ -73,8 +73,9 @@ def test_learners_notebooks_with_stubs_say_what_to_finish(tmp_path, capsys):
 
 def test_completed_notebooks_drive_the_engine(tmp_path, capsys):
     # The source notebooks hold completed functions: the same loader a learner's copies go through.
-    functions = load_cost_functions(config.SOURCE_DIR)
-    assert set(functions) == {"compute_content_cost", "compute_style_cost", "total_cost"}
+    functions = load_engine_functions(config.SOURCE_DIR)
+    assert set(functions) == {"compute_content_cost", "compute_style_cost", "total_cost", "train_step"}
+    assert "train_step" not in load_engine_functions(config.SOURCE_DIR, train_step=False)  # L-BFGS
     out = tmp_path / "mine.png"
     assert main(["coffee.jpg", "swirls.png", "-o", str(out), *TINY, "--notebooks", str(config.SOURCE_DIR)]) == 0
     assert out.exists()

@@ -1,7 +1,8 @@
-"""Tests of the style-transfer engine (nst_utils.transfer) and its colour helpers.
+"""Tests of the style-transfer engine (nst_utils.transfer, nst_utils.engine) and its colour helpers.
 
 Every run is tiny (48x48 pixels, a few steps) on a seeded random VGG19,
-loaded once for the module, with the reference cost functions.
+loaded once for the module, with the reference functions (cost functions and
+``train_step``) read from the instructor notebooks by ``autograder.reference``.
 """
 
 from __future__ import annotations
@@ -27,11 +28,9 @@ from nst_utils.transfer import (
 )
 
 SIZE = (48, 48)
-COSTS = dict(
-    compute_content_cost=reference.compute_content_cost,
-    compute_style_cost=reference.compute_style_cost,
-    total_cost=reference.total_cost,
-)
+REFERENCE = reference.load()
+COSTS = {name: REFERENCE[name] for name in ("compute_content_cost", "compute_style_cost", "total_cost")}
+FUNCTIONS = {**COSTS, "train_step": REFERENCE["train_step"]}
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +55,7 @@ def run(vgg, pictures):
         options.setdefault("progress", False)
         options.setdefault("seed", 0)
         options.setdefault("coarse_to_fine", ())  # one stage unless a test asks for more
-        for name, function in COSTS.items():
+        for name, function in FUNCTIONS.items():
             options.setdefault(name, function)
         return style_transfer(options.pop("content", content), options.pop("style", style),
                               model=vgg, **options)
@@ -95,17 +94,46 @@ def test_total_is_the_learners_total_cost_of_the_learners_costs(run):
     assert h["total"][0] == pytest.approx(3.0 * h["content"][0] + 7.0 * h["style"][0], rel=1e-5)
 
 
-def test_step_is_traced_once_not_per_step(run):
+def test_step_is_traced_once_and_reused_by_the_next_run(run):
     calls = {"n": 0}
 
     def counting_content_cost(a_C, a_G):
-        calls["n"] += 1  # runs only while TensorFlow traces the step
-        return reference.compute_content_cost(a_C, a_G)
+        calls["n"] += 1  # Python runs only while TensorFlow traces (and once in the eager trial)
+        return COSTS["compute_content_cost"](a_C, a_G)
 
-    for steps in (2, 6):
-        calls["n"] = 0
-        run(steps=steps, compute_content_cost=counting_content_cost)
-        assert calls["n"] == 1, f"{steps} steps traced the step {calls['n']} times"
+    run(steps=6, compute_content_cost=counting_content_cost)
+    assert calls["n"] == 2, f"6 steps ran the Python function {calls['n']} times (trial + trace expected)"
+    calls["n"] = 0
+    run(steps=3, beta=1.0, compute_content_cost=counting_content_cost)
+    assert calls["n"] == 0, "a second run with the same shapes traced the step again"
+    run(steps=2, size=(48, 64), compute_content_cost=counting_content_cost)
+    assert calls["n"] == 2, "another image size must get its own compiled step"
+
+
+def test_reused_step_takes_each_runs_targets_weights_and_fresh_optimizer(run, pictures):
+    """A kept step gives exactly what a freshly traced one gives (what a fresh process would)."""
+    _, swirls, mosaic = pictures
+    runs = [dict(style=swirls, alpha=10.0, beta=40.0, init="mix", seed=1),
+            dict(style=mosaic, alpha=3.0, beta=900.0, learning_rate=0.2, init="content", seed=2,
+                 content=pictures[2]),
+            dict(style=swirls, alpha=10.0, beta=40.0, init="mix", seed=1)]
+    fresh = [run(steps=4, reuse_compiled=False, **options) for options in runs]
+    kept = [run(steps=4, **options) for options in runs]  # one compiled step, three runs
+    for new, old in zip(kept, fresh):
+        np.testing.assert_array_equal(new.image, old.image)
+        assert new.history["total"] == old.history["total"]
+    assert kept[0].history["total"][0] != kept[1].history["total"][0]
+    np.testing.assert_array_equal(kept[0].image, kept[2].image)  # the first run's image was not touched
+
+
+def test_a_redefined_helper_is_not_served_from_the_old_step(run):
+    namespace = {"content_cost": COSTS["compute_content_cost"]}
+    exec("def factor():\n    return 1.0\n\n"
+         "def my_content_cost(a_C, a_G):\n    return factor() * content_cost(a_C, a_G)\n", namespace)
+    once = run(steps=1, compute_content_cost=namespace["my_content_cost"])
+    exec("def factor():\n    return 2.0\n", namespace)  # the learner fixes a helper and reruns
+    twice = run(steps=1, compute_content_cost=namespace["my_content_cost"])
+    assert twice.history["content"][0] == pytest.approx(2 * once.history["content"][0], rel=1e-6)
 
 
 def test_seed_makes_a_noisy_start_repeatable(run):
@@ -292,7 +320,7 @@ def test_bfloat16_precision(run, capsys):
 # ---------------------------------------------------------------- safety
 def test_nan_cost_stops_the_run_and_says_why(run):
     def broken_content_cost(a_C, a_G):
-        return reference.compute_content_cost(a_C, a_G) / tf.constant(0.0)  # inf, then NaN gradients
+        return COSTS["compute_content_cost"](a_C, a_G) / tf.constant(0.0)  # inf, then NaN gradients
 
     with pytest.raises(LossNotFiniteError, match=r"step 1.*J_content became infinite") as caught:
         run(compute_content_cost=broken_content_cost)
@@ -322,9 +350,50 @@ def test_stub_cost_functions_name_the_notebook(run):
         run(total_cost=3)
 
 
+def test_unwritten_local_functions_say_so_before_any_tracing(run):
+    # In notebook 04 total_cost and train_step are defined in the notebook itself: an unwritten
+    # one is a plain function raising NotImplementedError, not the loader's stub.
+    def train_step(generated_image, optimizer, compute_cost):
+        raise NotImplementedError()
+
+    def total_cost(J_content, J_style, alpha=10, beta=40):
+        raise NotImplementedError()
+
+    for name, function in (("train_step", train_step), ("total_cost", total_cost)):
+        with pytest.raises(NotImplementedYet, match=rf"`{name}` is not implemented yet.*04_total_cost") as caught:
+            run(**{name: function, "size": (40, 40)})  # a size no other test compiles
+        assert "tensorflow" not in "".join(str(entry.path) for entry in caught.traceback)
+
+
+def test_the_learners_train_step_drives_adam(run):
+    seen = []
+
+    def my_train_step(generated_image, optimizer, compute_cost):
+        seen.append((type(generated_image).__name__, type(optimizer).__name__))
+        return FUNCTIONS["train_step"](generated_image, optimizer, compute_cost)
+
+    mine = run(steps=3, train_step=my_train_step)
+    assert seen and seen[0][0].endswith("Variable") and seen[0][1] == "Adam"
+    np.testing.assert_array_equal(mine.image, run(steps=3).image)
+    with pytest.raises(SettingsError, match="train_step"):
+        run(train_step=None)
+    assert np.isfinite(run(train_step=None, optimizer="lbfgs", steps=2).final_loss)  # L-BFGS needs none
+
+    def forgets_the_cost(generated_image, optimizer, compute_cost):
+        return tf.constant(0.0)
+
+    with pytest.raises(SettingsError, match="never called compute_cost"):
+        run(train_step=forgets_the_cost)
+
+
+def test_unknown_setting_suggests_the_right_name(run):
+    with pytest.raises(SettingsError, match="no setting 'stpes'.*Did you mean 'steps'"):
+        run(stpes=3)
+
+
 def test_grading_mode_defaults_are_tiny(monkeypatch, vgg, capsys):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    result = style_transfer("coffee.jpg", "swirls.png", model=vgg, **COSTS)
+    result = style_transfer("coffee.jpg", "swirls.png", model=vgg, **FUNCTIONS)
     assert result.image.shape[1:3] == config.GRADING_IMAGE_SIZE
     assert len(result.history["step"]) == config.GRADING_STEPS
     captured = capsys.readouterr()
