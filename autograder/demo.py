@@ -49,13 +49,19 @@ def run(out: Path, workers: int = 2, students: list[str] | None = None) -> str:
     return text
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder demo", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None, help="course folder to create")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--student", action="append", help="only these sample students")
-    args = parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from autograder.cli import standalone
+
+    return standalone(__name__, argv)
+
+
+def command(args: argparse.Namespace) -> int:
     out = (args.out or Path(tempfile.mkdtemp(prefix="nst-demo-course-"))).resolve()
     out.mkdir(parents=True, exist_ok=True)
     run(out, workers=args.workers, students=args.student)

@@ -1,26 +1,24 @@
-"""Feedback for learners and the gradebook as CSV.
+"""Feedback for learners (the CSV export lives in :mod:`autograder.export`).
 
     python -m autograder feedback [--course DIR]          # feedback/<student>/nst/*.html
-    python -m autograder export --to grades.csv [--course DIR]
 
 Feedback is nbgrader's ``generate_feedback`` with this course's
 configuration: hidden tests are removed from it, their code
 (``ClearHiddenTests``) and what they printed or raised
 (:class:`StripHiddenOutput` keeps only the one-line verdict a learner can act
-on). The CSV has one row per student and one column per exercise, read from
-nbgrader's gradebook.
+on).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import re
 import sys
 from pathlib import Path
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from autograder.export import export, rows  # noqa: F401 - their former home (demo, bench)
 from nst_utils import config
 
 _HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)
@@ -72,62 +70,23 @@ def generate_feedback(course: Path, *, force: bool = True) -> int:
     return result.returncode
 
 
-def rows(course: Path) -> tuple[list[str], list[dict]]:
-    """Header and one row per student, from the gradebook."""
-    from nbgrader.api import Gradebook
-
-    from autograder.course import exercise_of_grade_id
-
-    exercises = list(config.GRADED_FUNCTIONS)
-    header = ["student", *exercises, "total", "max_total", "timestamp"]
-    table = []
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for submission in sorted(gb.assignment_submissions(config.ASSIGNMENT_ID),
-                                 key=lambda s: s.student_id):
-            row = {"student": submission.student_id, "total": submission.score,
-                   "max_total": submission.max_score,
-                   "timestamp": submission.timestamp.isoformat() if submission.timestamp else ""}
-            for notebook in submission.notebooks:
-                for grade in notebook.grades:
-                    exercise = exercise_of_grade_id(grade.name)
-                    if exercise:
-                        row[exercise] = grade.score
-            table.append(row)
-    return header, table
-
-
-def export(course: Path, destination: Path) -> int:
-    header, table = rows(course)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    with open(destination, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=header)
-        writer.writeheader()
-        for row in table:
-            writer.writerow({k: row.get(k, "") for k in header})
-    return len(table)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--course", type=Path, default=None,
+                        help="course folder (default: $NST_COURSE_ROOT or ./course)")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder feedback", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--course", type=Path, default=None)
-    args = parser.parse_args(argv)
+    from autograder.cli import standalone
+
+    return standalone(__name__, argv)
+
+
+def command(args: argparse.Namespace) -> int:
     course = _course(args.course)
     status = generate_feedback(course)
     count = len(list((course / "feedback").glob(f"*/{config.ASSIGNMENT_ID}/*.html")))
     print(f"feedback: {count} HTML files in {course / 'feedback'}")
     return 0 if status == 0 else 1
-
-
-def export_main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder export", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--course", type=Path, default=None)
-    parser.add_argument("--to", type=Path, default=Path("grades.csv"), help="CSV file to write")
-    args = parser.parse_args(argv)
-    count = export(_course(args.course), args.to)
-    print(f"exported {count} students to {args.to}")
-    return 0
 
 
 if __name__ == "__main__":

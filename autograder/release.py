@@ -77,12 +77,18 @@ def verify(release_dir: Path) -> list[str]:
     return problems
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder release", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--check", action="store_true",
                         help="compare a fresh release with the committed one; change nothing")
-    args = parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from autograder.cli import standalone
+
+    return standalone(__name__, argv)
+
+
+def command(args: argparse.Namespace) -> int:
     if not args.check:
         generate(config.RELEASE_DIR)
         problems = verify(config.RELEASE_DIR)

@@ -1,11 +1,12 @@
 """The class at a glance: scores per exercise, a histogram, and what needs a human look.
 
-    python -m autograder report [--course DIR] [--out DIR]
+    python -m autograder report [--course DIR] [--db URL] [--out DIR]
 
 Prints (and writes to ``<out>/report.txt``, default ``<course>/report/``):
 
 * a table of every student's points per exercise (from nbgrader's
-  gradebook), with the class mean, and how many earned full marks;
+  gradebook), any late penalty and the total that counts, with the class
+  mean, and how many earned full marks; the late submissions;
 * ``histogram.png``: the distribution of total scores;
 * the flagged submissions, each problem with the exercise it concerns
   (tampering, restored or edited cells, time-outs, a dead kernel, memory,
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from nst_utils import config
@@ -65,32 +67,37 @@ def histogram(totals: list[float], maximum: float, path: Path) -> Path:
     return path
 
 
-def build(course: Path, out: Path) -> str:
-    from autograder.feedback import rows
+def build(course: Path, out: Path, db: str | None = None) -> str:
+    from autograder.export import rows
 
-    header, table = rows(course)
+    header, table = rows(course, db)
     exercises = list(config.GRADED_FUNCTIONS)
     records = load_records(course)
     width = max([len("student")] + [len(r["student"]) for r in table]) + 2
     short = {f: f.replace("compute_", "")[:14] for f in exercises}
     lines = [f"Report for assignment '{config.ASSIGNMENT_ID}' ({len(table)} submissions)", ""]
     lines.append("student".ljust(width) + "".join(f"{short[f]:>16s}" for f in exercises)
-                 + f"{'total':>9s}")
+                 + f"{'late':>9s}{'total':>9s}")
     for row in table:
         lines.append(row["student"].ljust(width)
                      + "".join(f"{(row.get(f) or 0):>16g}" for f in exercises)
-                     + f"{(row['total'] or 0):>9g}")
+                     + f"{-row['late_penalty'] if row['late_penalty'] else 0:>9g}{(row['total'] or 0):>9g}")
     if table:
-        lines.append("-" * (width + 16 * len(exercises) + 9))
+        lines.append("-" * (width + 16 * len(exercises) + 18))
         lines.append("mean".ljust(width) + "".join(
             f"{sum((r.get(f) or 0) for r in table) / len(table):>16.2f}" for f in exercises)
-            + f"{sum((r['total'] or 0) for r in table) / len(table):>9.2f}")
+            + f"{'':>9s}{sum((r['total'] or 0) for r in table) / len(table):>9.2f}")
         lines.append("full marks".ljust(width) + "".join(
             f"{sum(1 for r in table if (r.get(f) or 0) >= config.GRADED_FUNCTIONS[f][1]):>16d}"
-            for f in exercises) + f"{'':>9s}")
+            for f in exercises) + f"{'':>18s}")
         lines.append("out of".ljust(width) + "".join(
             f"{config.GRADED_FUNCTIONS[f][1]:>16g}" for f in exercises)
-            + f"{sum(p for _n, p in config.GRADED_FUNCTIONS.values()):>9g}")
+            + f"{'':>9s}{sum(p for _n, p in config.GRADED_FUNCTIONS.values()):>9g}")
+    late = [r for r in table if r["hours_late"] > 0]
+    if late:
+        lines += ["", f"Late submissions: {len(late)} (due date with extensions)"]
+        lines += [f"  {r['student']}: {r['hours_late']:g} h late, due {r['due']}, "
+                  f"penalty {r['late_penalty']:g} of {r['raw_total']:g}" for r in late]
     maximum = sum(p for _n, p in config.GRADED_FUNCTIONS.values())
     png = histogram([float(r["total"] or 0) for r in table], maximum, out / "histogram.png")
     lines += ["", f"Histogram of totals: {png}", ""]
@@ -112,15 +119,29 @@ def build(course: Path, out: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from autograder.cli import standalone
+
+    return standalone(__name__, argv)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--course", type=Path, default=None,
+                        help="course folder (default: $NST_COURSE_ROOT or ./course)")
+    parser.add_argument("--db", default=None, metavar="URL",
+                        help="gradebook URL (default: $NST_GRADEBOOK_URL, else <course>/gradebook.db)")
+    parser.add_argument("--out", type=Path, default=None, help="default: <course>/report")
+
+
+def command(args: argparse.Namespace) -> int:
+    from autograder.gradebook import GradebookUnavailable
     from autograder.grade import default_course
 
-    parser = argparse.ArgumentParser(prog="python -m autograder report", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--course", type=Path, default=None)
-    parser.add_argument("--out", type=Path, default=None, help="default: <course>/report")
-    args = parser.parse_args(argv)
     course = (args.course or default_course()).resolve()
-    print(build(course, (args.out or course / "report").resolve()), end="")
+    try:
+        print(build(course, (args.out or course / "report").resolve(), args.db), end="")
+    except GradebookUnavailable as error:
+        print(f"report: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -45,12 +45,18 @@ def format_text(result) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder score", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebooks", nargs="+", type=Path, help="the submission's notebooks")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    args = parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from autograder.cli import standalone
+
+    return standalone(__name__, argv)
+
+
+def command(args: argparse.Namespace) -> int:
     names = [p.name for p in args.notebooks]
     problems = [f"{p}: not a file" for p in args.notebooks if not p.is_file()]
     problems += [f"{p}: not a .ipynb notebook" for p in args.notebooks if p.suffix != ".ipynb"]
