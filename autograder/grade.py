@@ -30,10 +30,10 @@ import os
 import shutil
 import sys
 import time
-import warnings
 from pathlib import Path
 
 from autograder import course as grading
+from autograder import gradebook
 from nst_utils import config
 
 ASSIGNMENT = config.ASSIGNMENT_ID
@@ -66,165 +66,204 @@ def record_path(course: Path, student: str) -> Path:
     return course / "grading" / f"{student}.json"
 
 
-def ensure_gradebook(course: Path) -> Path:
-    """The class gradebook, with the grading assignment registered."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    template = grading.template_course()
-    db = course / "gradebook.db"
-    source = course / "source" / ASSIGNMENT
-    if not source.exists():
-        shutil.copytree(template / "source" / ASSIGNMENT, source)
-    if not db.exists():
-        grading.copy_gradebook(template / "gradebook.db", db)
-    with Gradebook(f"sqlite:///{db}") as gb:
-        try:
-            gb.find_assignment(ASSIGNMENT)
-            return db
-        except MissingEntry:
-            pass
-    result = grading.run_nbgrader(["generate_assignment", ASSIGNMENT, "--force", "--create"],
-                                  course)
-    if result.returncode != 0:
-        raise SystemExit("nbgrader generate_assignment failed:\n" + result.stdout[-3000:])
-    return db
-
-
-def store(course: Path, db: Path, student: str, results: list, rows: dict, files: list[Path],
-          staged: Path, timestamp: str | None, seconds: float) -> None:
-    """File one student's results: notebooks, then gradebook, then the record (in that order)."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    target = course / "autograded" / student / ASSIGNMENT
-    target.parent.mkdir(parents=True, exist_ok=True)
-    incoming = target.parent / f".{ASSIGNMENT}.incoming"
-    if incoming.exists():
-        shutil.rmtree(incoming)
-    shutil.copytree(staged, incoming) if staged.exists() else incoming.mkdir()
-    if target.exists():
-        shutil.rmtree(target)
-    os.replace(incoming, target)
-
-    with warnings.catch_warnings(), Gradebook(f"sqlite:///{db}") as gb:
-        # nbgrader's update_or_create_submission trips a harmless SQLAlchemy warning.
-        warnings.simplefilter("ignore")
-        gb.update_or_create_student(student)
-        kwargs = {}
-        if timestamp:
-            from nbgrader.utils import parse_utc
-
-            try:
-                kwargs["timestamp"] = parse_utc(timestamp)
-            except (ValueError, OverflowError):
-                pass  # an unreadable timestamp.txt: graded without a time, as nbgrader does
-        gb.update_or_create_submission(ASSIGNMENT, student, **kwargs)
-        for name in grading.GRADED_NOTEBOOKS:
-            stem = Path(name).stem
-            recorded = rows.get(name) or {}
-            notebook = gb.find_submission_notebook(stem, ASSIGNMENT, student)
-            for grade in notebook.grades:
-                auto, manual = (recorded.get("grades") or {}).get(grade.name, [0.0, False])
-                grade.auto_score = 0.0 if auto is None and not manual else auto
-                grade.needs_manual_grade = bool(manual)
-            for comment in notebook.comments:
-                comment.auto_comment = (recorded.get("comments") or {}).get(comment.name)
-        gb.db.commit()
-        try:
-            total = gb.find_submission(ASSIGNMENT, student).score
-        except MissingEntry:
-            total = None
-
-    record = {
-        "student": student,
-        "digest": digest(files),
-        "seconds": round(seconds, 2),
-        "score": total,
-        "notebooks": [nb.as_json() for nb in results],
-    }
-    grading.write_json(record_path(course, student), record)
-
-
-def grade(course: Path, *, workers: int = 1, force: bool = False,
-          students: list[str] | None = None, quiet: bool = False) -> dict:
-    """Grade the course's pending submissions; return {student: record}."""
-    course = course.resolve()
+def pending_submissions(course: Path, force: bool = False,
+                        students: list[str] | None = None) -> tuple[dict, int]:
+    """Submissions still to grade (new, changed, or flagged as incomplete), and how many exist."""
     found = submissions(course)
     if students:
         found = {s: f for s, f in found.items() if s in set(students)}
-    db = ensure_gradebook(course)
     pending = {}
     for student, files in found.items():
         path = record_path(course, student)
         if not force and path.exists():
             try:
-                if json.loads(path.read_text(encoding="utf-8")).get("digest") == digest(files):
+                record = json.loads(path.read_text(encoding="utf-8"))
+                if record.get("digest") == digest(files) and not record.get("incomplete"):
                     continue
             except ValueError:
                 pass
         pending[student] = files
-    say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
-    say(f"grading {len(pending)} of {len(found)} submissions "
-        f"({len(found) - len(pending)} already graded), {workers} at a time")
+    return pending, len(found)
 
-    jobs, owner = [], {}
+
+def tasks_for(course: Path, pending: dict) -> list:
+    """One grading task per graded notebook of each pending student (bytes, not paths)."""
+    from autograder.cluster import GradingTask
+
+    names = sorted({e.notebook for e in config.EXERCISES})
+    tasks = []
     for student, files in pending.items():
         stamp_file = course / "submitted" / student / ASSIGNMENT / "timestamp.txt"
         stamp = stamp_file.read_text(encoding="utf-8").strip() if stamp_file.exists() else None
-        student_jobs, _ungraded = grading.submission_jobs(files, student, all_graded=True,
-                                                          timestamp=stamp)
-        for job in student_jobs:
-            owner[len(jobs)] = student
-            jobs.append(job)
-    remaining = {s: sum(1 for j in jobs if j.student == s) for s in pending}
-    collected: dict[str, dict] = {s: {"results": {}, "rows": {}, "started": None} for s in pending}
-    started = time.monotonic()
-    staging = course / "grading" / ".staging"
-    if staging.exists():
-        shutil.rmtree(staging)
-    done_jobs = [0]
-    records = {}
+        given = {p.name: p for p in files}
+        tasks += [GradingTask(student, name, given[name].read_bytes() if name in given else None,
+                              stamp) for name in names]
+    return tasks
 
-    def on_done(index, job, result, rows):
-        student = job.student
-        done_jobs[0] += 1
-        entry = collected[student]
-        entry["results"][job.name] = result
-        entry["rows"][job.name] = rows
-        remaining[student] -= 1
-        flags = f"  [{len(result.flags)} flag(s)]" if result.flags else ""
-        say(f"[{done_jobs[0]}/{len(jobs)}] {student} {job.name}: {result.total:g}/"
-            f"{result.max_total:g}{flags}  ({time.monotonic() - started:.0f} s)")
-        if remaining[student] == 0:
-            ordered = [entry["results"][n] for n in sorted(entry["results"])]
-            store(course, db, student, ordered, entry["rows"], pending[student],
-                  staging / student, job.timestamp, time.monotonic() - started)
-            records[student] = json.loads(record_path(course, student).read_text())
 
-    grading.run_jobs(jobs, workers=workers, keep=staging, on_done=on_done)
-    if staging.exists():
-        shutil.rmtree(staging)
-    elapsed = time.monotonic() - started
-    if pending:
-        say(f"graded {len(pending)} submissions in {elapsed:.1f} s "
-            f"({elapsed / len(pending):.1f} s per submission)")
-    return records
+def parse_timestamp(stamp: str | None):
+    """A timestamp.txt as nbgrader reads it; unreadable means none (nbgrader does the same)."""
+    from nbgrader.utils import parse_utc
+
+    try:
+        return parse_utc(stamp) if stamp else None
+    except (ValueError, OverflowError):
+        return None
+
+
+class ClassWriter:
+    """The only writer of the class's results: files each student once all notebooks are back.
+
+    Order per student: autograded notebooks, then the gradebook (one
+    transaction), then ``grading/<student>.json``, which marks them done.
+    """
+
+    def __init__(self, course: Path, url: str, pending: dict, tasks: list, penalty, say):
+        self.course, self.url, self.pending, self.penalty, self.say = (
+            course, url, pending, penalty, say)
+        self.expected = {s: sum(1 for t in tasks if t.student == s) for s in pending}
+        self.stamps = {t.student: t.timestamp for t in tasks}
+        self.outcomes: dict[str, dict] = {s: {} for s in pending}
+        self.records: dict[str, dict] = {}
+        self.started = time.monotonic()
+        self.tasks_done, self.tasks_total = 0, len(tasks)
+
+    def __call__(self, outcome: dict) -> None:
+        student = outcome["student"]
+        self.outcomes[student][outcome["name"]] = outcome
+        self.tasks_done += 1
+        if len(self.outcomes[student]) == self.expected[student]:
+            self.file(student)
+
+    def file(self, student: str) -> None:
+        outcomes = [self.outcomes[student][n] for n in sorted(self.outcomes[student])]
+        self._write_notebooks(student, outcomes)
+        rows = {o["name"]: o["rows"] for o in outcomes}
+        total = gradebook.store_student(self.url, student, rows,
+                                        parse_timestamp(self.stamps[student]), self.penalty)
+        record = {"student": student, "digest": digest(self.pending[student]),
+                  "seconds": round(sum(o["seconds"] for o in outcomes), 2), "score": total,
+                  "incomplete": any(o.get("incomplete") for o in outcomes),
+                  "notebooks": [o["result"] for o in outcomes]}
+        grading.write_json(record_path(self.course, student), record)
+        self.records[student] = record
+        self._progress(student, record)
+
+    def _write_notebooks(self, student: str, outcomes: list[dict]) -> None:
+        target = self.course / "autograded" / student / ASSIGNMENT
+        incoming = target.parent / f".{ASSIGNMENT}.incoming"
+        shutil.rmtree(incoming, ignore_errors=True)
+        incoming.mkdir(parents=True)
+        for outcome in outcomes:
+            if outcome.get("autograded") is not None:
+                (incoming / outcome["name"]).write_bytes(outcome["autograded"])
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(incoming, target)
+
+    def _progress(self, student: str, record: dict) -> None:
+        done, total = len(self.records), len(self.pending)
+        elapsed = time.monotonic() - self.started
+        eta = elapsed / max(1, self.tasks_done) * (self.tasks_total - self.tasks_done)
+        flags = sum(len(nb.get("flags", [])) for nb in record["notebooks"])
+        self.say(f"[{done}/{total} students] {student}: {record['score'] or 0:g} points"
+                 + (f" [{flags} flag(s)]" if flags else "")
+                 + f"  ({elapsed:.0f} s, ETA {eta:.0f} s)")
+
+
+def grade(course: Path, *, workers: int = 1, force: bool = False,
+          students: list[str] | None = None, quiet: bool = False, scheduler: str | None = None,
+          db: str | None = None, due: str | None = None, late_penalty: str | None = None,
+          security=None, grader=None) -> dict:
+    """Grade the course's pending submissions on a Dask cluster; return {student: record}.
+
+    Raises ClusterError (scheduler unreachable, workers of another version: nothing
+    written) and GradebookUnavailable (the database went away: the students filed
+    so far stay filed, the next run resumes). ``grader``: see :func:`cluster.run`.
+    """
+    from autograder import cluster, deadlines
+
+    course = course.resolve()
+    rules = deadlines.policy(course, due, late_penalty)
+    pending, found = pending_submissions(course, force, students)
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
+    where = scheduler or f"a local cluster of {workers} worker(s)"
+    say(f"grading {len(pending)} of {found} submissions "
+        f"({found - len(pending)} already graded) on {where}")
+    if not pending:
+        return {}
+    tasks = tasks_for(course, pending)
+    with cluster.engine(scheduler=scheduler, workers=workers, security=security) as client:
+        assets = cluster.load_assets()
+        say(f"{cluster.check_workers(client, assets.fingerprint)} worker(s) ready, "
+            f"course version {assets.fingerprint}")
+        url = gradebook.resolve_url(course, db)
+        gradebook.prepare(course, url, grading.template_course())
+        if rules.due is not None:
+            gradebook.set_due_date(url, rules.due)
+        writer = ClassWriter(course, url, pending, tasks, rules.penalty_plugin(), say)
+        cluster.run(client, tasks, assets, writer, grader or cluster.grade_on_worker)
+    elapsed = time.monotonic() - writer.started
+    say(f"graded {len(pending)} submissions in {elapsed:.1f} s "
+        f"({elapsed / len(pending):.1f} s per submission)")
+    return writer.records
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--course", type=Path, default=None,
+                        help="course folder (default: $NST_COURSE_ROOT or ./course)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="local cluster: notebooks graded at a time (default 1)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="grade on an existing Dask cluster, e.g. tcp://10.0.0.5:8786")
+    parser.add_argument("--db", default=None, metavar="URL",
+                        help="gradebook: sqlite:///… or postgresql://user@host/db "
+                             "(default: $NST_GRADEBOOK_URL, else <course>/gradebook.db)")
+    parser.add_argument("--due", default=None, metavar="DATE",
+                        help="due date, e.g. '2026-12-01 17:00 UTC' (default: grading.toml)")
+    parser.add_argument("--late-penalty", default=None, metavar="POLICY",
+                        help="none, zero, N%%/hour or N%%/day (default: grading.toml, else none)")
+    parser.add_argument("--force", action="store_true", help="grade again what is already graded")
+    parser.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    tls = parser.add_argument_group("TLS to the scheduler (Dask security)")
+    tls.add_argument("--tls-ca-file", default=None, help="certificate authority file")
+    tls.add_argument("--tls-cert", default=None, help="this client's certificate")
+    tls.add_argument("--tls-key", default=None, help="this client's private key")
+
+
+def security_of(args: argparse.Namespace):
+    """Dask's Security object from the --tls-* options (None without them)."""
+    if not (args.tls_ca_file or args.tls_cert or args.tls_key):
+        return None
+    from distributed.security import Security
+
+    return Security(tls_ca_file=args.tls_ca_file, tls_client_cert=args.tls_cert,
+                    tls_client_key=args.tls_key, require_encryption=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder grade", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--course", type=Path, default=None,
-                        help="course folder (default: $NST_COURSE_ROOT or ./course)")
-    parser.add_argument("--workers", type=int, default=1, help="notebooks graded at a time")
-    parser.add_argument("--force", action="store_true", help="grade again what is already graded")
-    parser.add_argument("--student", action="append", help="grade only this student (repeatable)")
-    args = parser.parse_args(argv)
+    from autograder.cli import standalone
+
+    return standalone(__name__, argv)
+
+
+def command(args: argparse.Namespace) -> int:
+    from autograder.cluster import ClusterError
+
     course = (args.course or default_course()).resolve()
     if not (course / "submitted").is_dir():
         print(f"grade: {course}/submitted does not exist (collect the submissions first)",
               file=sys.stderr)
         return 2
-    grade(course, workers=max(1, args.workers), force=args.force, students=args.student)
+    try:
+        grade(course, workers=max(1, args.workers), force=args.force, students=args.student,
+              scheduler=args.scheduler, db=args.db, due=args.due,
+              late_penalty=args.late_penalty, security=security_of(args))
+    except (ClusterError, ValueError) as error:
+        print(f"grade: {error}", file=sys.stderr)
+        return 2
+    except gradebook.GradebookUnavailable as error:
+        print(f"grade: stopped. {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,0 +1,256 @@
+"""Dask distributed as the engine that grades a class's notebooks.
+
+One code path for every size of class:
+
+* ``grade --workers N`` starts a local Dask cluster of N single-threaded
+  workers inside the ``grade`` process;
+* ``grade --scheduler tcp://host:8786`` (or ``tls://…`` with ``--tls-*``) uses
+  the workers of a cluster that already runs (``dask scheduler`` /
+  ``dask worker``, or ``dask-jobqueue`` on Slurm).
+
+A task carries everything a worker needs: the submitted notebook's bytes and
+the grading assets (the graded source notebooks); the result comes back as
+data (scores, gradebook rows, the autograded notebook's bytes). Workers never
+read or write the course folder, and the client (the ``grade`` process) is
+the only writer of the gradebook.
+
+On a worker, each notebook is graded in a fresh process started by a
+*forkserver* (never forked from the multithreaded worker), with TensorFlow
+and BLAS kept to one thread, so N workers use N cores. A worker that dies
+while grading (out of memory, killed) is replaced by its nanny and the task
+is regraded exactly once elsewhere (the scheduler's ``allowed-failures`` is
+set to 1); a notebook that kills a second worker comes back as a flagged
+result, and its student is graded again by the next ``grade`` run.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import functools
+import hashlib
+import multiprocessing
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from nst_utils import config
+
+#: How often a task may be rescheduled after its worker died: exactly once.
+ALLOWED_FAILURES = 1
+THREAD_ENV = {"OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1",
+              "TF_NUM_INTEROP_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+              "MKL_NUM_THREADS": "1"}
+
+
+class ClusterError(RuntimeError):
+    """The Dask cluster could not be used (unreachable, or workers of another version)."""
+
+
+@dataclass(frozen=True)
+class GradingTask:
+    """One notebook of one submission (PLAN contract 4)."""
+    student: str
+    name: str  # the notebook's file name, e.g. "02_gram_matrix.ipynb"
+    notebook: bytes | None  # None: not handed in
+    timestamp: str | None = None
+
+
+@dataclass(frozen=True)
+class Assets:
+    """What grading needs besides the installed course package; shipped with the tasks."""
+    notebooks: dict  # graded source notebook name -> bytes
+    fingerprint: str  # of the course package, nbgrader and the notebooks
+
+
+@functools.lru_cache(maxsize=1)
+def fingerprint() -> str:
+    """The course version this process runs (read once): its code, nbgrader, the notebooks."""
+    import nbgrader
+
+    from autograder.course import source_notebooks
+
+    digest = hashlib.sha256(nbgrader.__version__.encode())
+    package_files = sorted(Path(__file__).parent.glob("*.py"))
+    package_files += sorted((config.REPO_ROOT / "nst_utils").rglob("*.py"))
+    for path in [*package_files, *source_notebooks()]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def load_assets() -> Assets:
+    from autograder.course import source_notebooks
+
+    return Assets({p.name: p.read_bytes() for p in source_notebooks()}, fingerprint())
+
+
+# ------------------------------------------------------------ worker side
+def grade_on_worker(task: GradingTask, assets: Assets) -> dict:
+    """Run on a Dask worker: grade one notebook in a fresh forkserver process."""
+    if fingerprint() != assets.fingerprint:
+        return flagged(task, "wrong course version",
+                       f"the worker runs course version {fingerprint()}, the client "
+                       f"{assets.fingerprint}: install the same course package on every worker")
+    context = multiprocessing.get_context("forkserver")
+    try:
+        with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+            return pool.submit(grade_here, task, assets).result()
+    except concurrent.futures.process.BrokenProcessPool:
+        return flagged(task, "grading process died",
+                       "the process grading this notebook died (out of memory?); "
+                       "the next `grade` run grades it again")
+
+
+def grade_here(task: GradingTask, assets: Assets) -> dict:
+    """Grade in this (single-threaded) process: the course's grading of one notebook."""
+    from autograder import course
+
+    os.environ.update(THREAD_ENV)
+    _die_with_parent()
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="nst-task-") as tmp:
+        source = Path(tmp) / "source"
+        source.mkdir()
+        for name, data in assets.notebooks.items():
+            (source / name).write_bytes(data)
+        template = course.template_course(source)
+        if hasattr(course, "grade_task"):  # the sealed grading core's entry point
+            outcome = course.grade_task(course.GradingTask(task.student, task.name,
+                                                           task.notebook, task.timestamp))
+            return _from_outcome(task, outcome, started)
+        return _grade_with_run_jobs(course, task, template, Path(tmp), started)
+
+
+def _die_with_parent() -> None:
+    """Linux: end this grading process if the worker that started it dies."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _grade_with_run_jobs(course, task: GradingTask, template: Path, tmp: Path,
+                         started: float) -> dict:
+    """Adapter to today's ``course.run_jobs`` until ``course.grade_task`` exists."""
+    path = None
+    if task.notebook is not None:
+        path = tmp / "submitted" / task.name
+        path.parent.mkdir()
+        path.write_bytes(task.notebook)
+    job = course.NotebookJob(task.student, path, task.name, task.timestamp)
+    keep = tmp / "keep"
+    result, rows = course.run_jobs([job], workers=1, template=template, keep=keep)[0]
+    executed = keep / task.student / task.name
+    return {"student": task.student, "name": task.name, "result": result.as_json(),
+            "rows": rows, "autograded": executed.read_bytes() if executed.exists() else None,
+            "seconds": time.monotonic() - started, "host": os.uname().nodename}
+
+
+def _from_outcome(task: GradingTask, outcome, started: float) -> dict:
+    result = outcome.result
+    return {"student": task.student, "name": task.name,
+            "result": result.as_json() if hasattr(result, "as_json") else result,
+            "rows": outcome.rows, "autograded": outcome.autograded,
+            "seconds": time.monotonic() - started, "host": os.uname().nodename}
+
+
+def flagged(task: GradingTask, kind: str, detail: str) -> dict:
+    """A result that scores nothing and says why; its student is regraded by the next run."""
+    function = next((e.function for e in config.EXERCISES if e.notebook == task.name), None)
+    exercises = {e.function: {"points": 0.0, "max_points": e.points}
+                 for e in config.EXERCISES if e.notebook == task.name}
+    result = {"notebook": task.name, "exercises": exercises, "total": 0.0,
+              "max_total": sum(e["max_points"] for e in exercises.values()),
+              "flags": [{"exercise": function, "kind": kind, "detail": detail}], "errors": []}
+    return {"student": task.student, "name": task.name, "result": result, "rows": {},
+            "autograded": None, "seconds": 0.0, "host": None, "incomplete": True}
+
+
+# ------------------------------------------------------------ client side
+@contextlib.contextmanager
+def engine(*, scheduler: str | None = None, workers: int = 1, security=None,
+           timeout: float = 15.0):
+    """A connected Dask client: to ``scheduler``, or to a local in-process cluster."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+                          "distributed.worker.daemon": False}):
+        if scheduler is None:
+            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
+                              dashboard_address=None, memory_limit=0) as local, \
+                    Client(local) as client:
+                yield client
+            return
+        try:
+            client = Client(scheduler, security=security, timeout=timeout)
+        except (OSError, TimeoutError, ValueError) as error:
+            raise ClusterError(f"cannot reach the Dask scheduler at {scheduler} ({error}). "
+                               "Check the address (tcp://host:port, or tls:// with --tls-*), "
+                               "that `dask scheduler` runs there and that this machine can "
+                               "reach it; nothing was graded or written.") from None
+        with client:
+            _prepare_scheduler(client)
+            yield client
+
+
+def _prepare_scheduler(client) -> None:
+    """Exactly-once regrading on an existing cluster: a task may lose one worker, not two."""
+    def set_failures(dask_scheduler=None, allowed=ALLOWED_FAILURES):
+        dask_scheduler.allowed_failures = allowed
+
+    client.run_on_scheduler(set_failures)
+
+
+def check_workers(client, expected: str, wait: float = 30.0) -> int:
+    """Refuse workers that run another course version; return how many workers there are."""
+    client.wait_for_workers(1, timeout=wait)
+    versions = client.run(fingerprint)
+    wrong = {w: v for w, v in versions.items() if v != expected}
+    if wrong:
+        raise ClusterError(
+            f"{len(wrong)} of {len(versions)} Dask workers run another version of the course "
+            f"(this machine: {expected}; " + ", ".join(f"{w}: {v}" for w, v in wrong.items())
+            + "). Install the same course package (same commit) on every worker.")
+    return len(versions)
+
+
+def run(client, tasks: list[GradingTask], assets: Assets, on_done,
+        grader=grade_on_worker) -> None:
+    """Grade ``tasks`` on the cluster; call ``on_done(outcome)`` as each one finishes.
+
+    ``grader(task, assets) -> outcome`` runs on the workers (tests give a stand-in).
+
+    Each task is accepted once (by its key), so a task regraded after its worker
+    died can never be stored twice. If ``on_done`` raises, the rest is cancelled.
+    """
+    from distributed import as_completed
+    from distributed.client import FutureCancelledError
+    from distributed.scheduler import KilledWorker
+
+    shipped = client.scatter(assets, broadcast=True)
+    run_id = os.urandom(4).hex()
+    futures = {client.submit(grader, task, shipped, pure=False,
+                             key=f"grade-{run_id}-{task.student}-{task.name}"): task
+               for task in tasks}
+    accepted = set()
+    try:
+        for future in as_completed(futures):
+            task = futures[future]
+            if future.key in accepted:
+                continue
+            accepted.add(future.key)
+            try:
+                outcome = future.result()
+            except KilledWorker:
+                outcome = flagged(task, "worker died", "this notebook was being graded on two "
+                                  "workers that both died (out of memory?); the next `grade` "
+                                  "run grades it again")
+            except FutureCancelledError:
+                continue
+            on_done(outcome)
+    finally:
+        client.cancel(list(futures))
