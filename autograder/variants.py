@@ -377,6 +377,16 @@ VARIANTS: tuple[Variant, ...] = (
             generated_image.assign(tf.clip_by_value(generated_image, 0.0, 1.0))
             return J
     """, valid=False, diagnosable=True),
+    _v(STEP, "compiled", """
+        @tf.function
+        def train_step(generated_image, optimizer, compute_cost):
+            with tf.GradientTape() as tape:
+                J = compute_cost(generated_image)
+            grad = tape.gradient(J, generated_image)
+            optimizer.apply_gradients([(grad, generated_image)])
+            generated_image.assign(tf.clip_by_value(generated_image, 0.0, 1.0))
+            return J
+    """, valid=False, diagnosable=True, raises=True),
     _v(STEP, "cost_after_update", """
         def train_step(generated_image, optimizer, compute_cost):
             with tf.GradientTape() as tape:

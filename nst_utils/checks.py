@@ -109,6 +109,10 @@ HINTS: dict[str, dict[str, str]] = {
         "fresh_optimizer": "the optimiser passed in was never used: building a new optimiser "
         "inside the function throws away its memory of earlier steps (the first step looks "
         "right, later ones drift). Use the `optimizer` argument.",
+        "compiled": "your train_step is compiled with @tf.function, and it cannot meet a second "
+        "optimiser: Adam creates its own variables the first time it is used, and a compiled "
+        "function may create variables only on its first call. Remove the decorator; the "
+        "painting engine compiles your step itself, once per painting.",
         "cost_after_update": "the pixels are right but the returned cost is not the one from "
         "before the update. Return the J you computed under the tape; do not recompute it.",
     },
@@ -400,12 +404,8 @@ def check_train_step(train_step: Callable) -> None:
     """Check ``train_step(generated_image, optimizer, compute_cost)`` over a few steps."""
     name = "train_step"
     record = _data()["train_step"]
-    try:
-        run = train_step_trajectory(lambda *args: _run(name, train_step, *args), record["inputs"])
-    except AssertionError as exc:
-        if "No gradients provided" in str(exc):
-            raise AssertionError(f"`{name}`: {HINTS[name]['no_gradient']}") from None
-        raise
+    run = _steps(name, train_step, record["inputs"])
+    _steps(name, train_step, {**record["inputs"], "steps": 1})  # a second painting, a new optimiser
     costs = [_require_tensor(name, J) for J in run["costs"]]
     for J in costs:
         if J.shape != ():
@@ -418,6 +418,18 @@ def check_train_step(train_step: Callable) -> None:
     for step in range(steps):
         _compare_step(name, step, run["images"][step], costs[step], record)
     _passed(name)
+
+
+def _steps(name: str, train_step: Callable, spec: dict) -> dict:
+    """The trajectory of ``train_step``, with errors that have a known cause explained."""
+    known = {"No gradients provided": "no_gradient", "singleton tf.Variables": "compiled"}
+    try:
+        return train_step_trajectory(lambda *args: _run(name, train_step, *args), spec)
+    except AssertionError as exc:
+        for text, key in known.items():
+            if text in str(exc):
+                raise AssertionError(f"`{name}`: {HINTS[name][key]}") from None
+        raise
 
 
 def _diagnose_step(name: str, run: dict, record: dict) -> None:

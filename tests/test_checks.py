@@ -90,3 +90,17 @@ def test_layer_style_cost_points_at_a_wrong_gram_matrix():
     func = build(correct, {"gram_matrix": wrong_gram})
     with pytest.raises(AssertionError, match="relies on your `gram_matrix`"):
         checks.check_layer_style_cost(func)  # the public check points at notebook 02
+
+
+def test_an_unrecognised_wrong_value_says_what_the_graded_test_demands():
+    def thrice_the_mean(a_C, a_G):
+        return 3.0 * tf.reduce_mean(tf.square(a_C - a_G))
+
+    with pytest.raises(AssertionError, match="graded test demands a scalar tf.Tensor"):
+        checks.check_content_cost(thrice_the_mean)
+
+
+def test_a_compiled_train_step_is_refused_before_it_breaks_a_second_painting():
+    compiled = build(next(v for v in VARIANTS if v.exercise == "train_step" and v.key == "compiled"))
+    with pytest.raises(AssertionError, match="Remove the decorator"):
+        checks.check_train_step(compiled)
