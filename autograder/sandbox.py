@@ -26,7 +26,7 @@ import sys
 
 from .sandbox_files import read_scratch_file
 from .sandbox_kernel import SandboxedKernelManager, SandboxStartError
-from .sandbox_mounts import Limits, probe_command
+from .sandbox_mounts import Binds, Limits, probe_command
 
 __all__ = ["Limits", "SandboxUnavailable", "SandboxStartError", "SandboxedKernelManager",
            "UNSANDBOXED_ENV", "bwrap_executable", "kernel_manager_class", "main",
@@ -62,14 +62,17 @@ def sandbox_available() -> tuple[bool, str]:
     """(True, how) when a sandboxed kernel can start here; (False, why + what to do)."""
     if not sys.platform.startswith("linux"):
         return False, f"the sandbox needs Linux namespaces; this is {sys.platform}. " + WHAT_TO_DO
+    binds = Binds()
     try:
         bwrap = bwrap_executable()
-        run = subprocess.run(probe_command(bwrap, Limits.from_env()), capture_output=True,
-                             text=True, timeout=30, stdin=subprocess.DEVNULL)
-    except (SandboxUnavailable, ValueError) as error:
+        run = subprocess.run(probe_command(bwrap, binds, Limits.from_env()), capture_output=True,
+                             text=True, timeout=30, stdin=subprocess.DEVNULL, pass_fds=binds.fds)
+    except (SandboxUnavailable, ValueError, RuntimeError) as error:
         return False, str(error)
     except (OSError, subprocess.SubprocessError) as error:
         return False, f"bubblewrap could not run ({error}). " + WHAT_TO_DO
+    finally:
+        binds.close()
     if run.returncode != 0:
         said = (run.stderr or run.stdout).strip().splitlines()[-1:] or ["no message"]
         return False, (f"bubblewrap could not build the sandbox ({said[0]}); user namespaces "

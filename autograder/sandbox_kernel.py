@@ -28,8 +28,9 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Instance
 
+from .sandbox_cgroup import PidsCgroup
 from .sandbox_files import read_scratch_file
-from .sandbox_mounts import SCRATCH, SOCKETS, Limits, bwrap_command
+from .sandbox_mounts import CONNECTION_FILE, SCRATCH, SOCKETS, Binds, Limits, bwrap_command
 
 START_TIMEOUT_S = 60
 
@@ -38,13 +39,17 @@ class SandboxStartError(RuntimeError):
     """bubblewrap could not set the sandbox up."""
 
 
-def _read_pipe(fd: int, what: str, limit: int = 4096) -> bytes:
-    ready, _, _ = select.select([fd], [], [], START_TIMEOUT_S)
-    data = os.read(fd, limit) if ready else b""
-    if not data:
-        raise SandboxStartError(
-            f"The grading sandbox did not start ({what}); bubblewrap's message is above. "
-            "Run `python -m autograder sandbox --check` to see what this machine lacks.")
+def _read_until(fd: int, what: str, end: bytes, limit: int = 65536) -> bytes:
+    """Read ``fd`` until ``end`` arrives; a start failure if EOF or timeout comes first."""
+    data = b""
+    while end not in data and len(data) < limit:
+        ready, _, _ = select.select([fd], [], [], START_TIMEOUT_S)
+        chunk = os.read(fd, limit) if ready else b""
+        if not chunk:
+            raise SandboxStartError(
+                f"The grading sandbox did not start ({what}); bubblewrap's message, if any, is "
+                "above. Run `python -m autograder sandbox --check` to see what this machine lacks.")
+        data += chunk
     return data
 
 
@@ -55,6 +60,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     scratch_fd: int | None = None
     _socket_fd: int | None = None
     _private: str | None = None
+    _cgroup: PidsCgroup | None = None
 
     def _limits_default(self):
         return Limits.from_env()
@@ -71,25 +77,30 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.connection_file = os.path.join(self._private, "kernel.json")
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
         staging = Path(kw.pop("cwd", None) or os.getcwd()).resolve()
-        kernel_cmd = [a.replace(self.connection_file, "/run/nst-kernel.json") for a in kernel_cmd]
+        kernel_cmd = [a.replace(self.connection_file, CONNECTION_FILE) for a in kernel_cmd]
+        self._binds = Binds()
+        self._cgroup = PidsCgroup.create(self.limits.processes)
         self._info_r, info_w = os.pipe()
         self._ready_r, ready_w = os.pipe()
-        cmd = bwrap_command(bwrap_executable(), staging=staging,
+        cmd = bwrap_command(bwrap_executable(), self._binds, staging=staging,
                             connection_file=Path(self.connection_file), kernel_cmd=kernel_cmd,
                             limits=self.limits, info_fd=info_w, ready_fd=ready_w,
                             environ=kw.get("env") or os.environ)
-        kw.update(cwd=self._private, pass_fds=(info_w, ready_w))
+        kw.update(cwd="/", pass_fds=(info_w, ready_w, *self._binds.fds))
+        if self._cgroup is not None:
+            kw["preexec_fn"] = self._cgroup.join
         return cmd, kw
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         try:
             await super()._async_launch_kernel(kernel_cmd, **kw)
         finally:
-            for fd in kw.get("pass_fds", ()):
+            for fd in kw.get("pass_fds", ())[:2]:
                 os.close(fd)
+            self._binds.close()
         try:
-            info = json.loads(_read_pipe(self._info_r, "no process"))
-            _read_pipe(self._ready_r, "no launcher")
+            info = json.loads(_read_until(self._info_r, "no sandbox process", b"}"))
+            _read_until(self._ready_r, "the launcher did not report", b"ready")
             root = f"/proc/{int(info['child-pid'])}/root"
             flags = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
             self.scratch_fd = os.open(root + SCRATCH, flags)
@@ -119,6 +130,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self._private:
             shutil.rmtree(self._private, ignore_errors=True)
             self._private = None
+        if self._cgroup is not None:
+            self._cgroup.remove()
+            self._cgroup = None
 
     def read_scratch_file(self, relative, max_bytes: int) -> bytes | None:
         """``read_scratch_file`` on this kernel's private scratch (None before start)."""

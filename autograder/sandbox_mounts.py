@@ -6,11 +6,10 @@ What the kernel sees (everything else does not exist for it):
   links), the Python installation, the environment's packages and
   ``nst_utils``, all read-only; the ``autograder`` package and the course's
   ``notebooks/`` folder are hidden even where they sit inside a bound folder;
-* ``/input``: the trusted side's staging folder for this one submission
-  (read-only), which the launcher copies into ``/scratch``;
-* ``/scratch`` (its working folder), ``/tmp`` and ``/run/nst-kernel`` (its
-  IPC sockets): private, size-capped tmpfs mounts; nothing it writes reaches
-  the host's disks;
+* ``/scratch`` (its working folder, holding a copy of the trusted side's
+  staging folder for this one submission), ``/tmp``, ``/dev/shm`` and
+  ``/run/nst-kernel`` (its IPC sockets): private, size-capped tmpfs mounts,
+  the only writable places; nothing it writes reaches the host's disks;
 * a minimal ``/dev`` and the ``/proc`` of its own PID namespace.
 
 It runs in new user, PID, IPC, UTS, network and cgroup namespaces, with no
@@ -24,13 +23,13 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from importlib.util import find_spec
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 SCRATCH = "/scratch"        # the kernel's working folder inside the sandbox
-INPUT = "/input"            # the host staging folder, read-only, copied to SCRATCH
 SOCKETS = "/run/nst-kernel"  # the kernel's IPC sockets
 CONNECTION_FILE = "/run/nst-kernel.json"
 
@@ -77,20 +76,46 @@ class Limits:
                 "RLIMIT_CORE": 0}
 
 
-# Runs inside the sandbox, before any student code: set the limits, copy the
-# staging folder into the private scratch, report readiness on the fd whose
-# number follows, close it, and become the kernel.
+# Runs inside the sandbox as the kernel's parent, before any student code: set
+# the limits, enter the scratch, say "ready" on the fd whose number is given
+# (the trusted side then holds the scratch open), close it, become the kernel.
 LAUNCHER = """\
-import json, os, resource, shutil, sys
+import json, os, resource, sys
 limits, ready, cmd = json.loads(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
 for name, value in limits.items():
     resource.setrlimit(getattr(resource, name), (value, value))
-shutil.copytree(%r, %r, dirs_exist_ok=True, symlinks=True)
 os.chdir(%r)
 os.write(ready, b"ready")
 os.close(ready)
 os.execv(cmd[0], cmd)
-""" % (INPUT, SCRATCH, SCRATCH)
+""" % SCRATCH
+
+
+class Binds:
+    """Host paths shown to the sandbox, each passed as an fd opened here.
+
+    bwrap binds the fd, not the path: it may run as an unprivileged uid that
+    could not even traverse to the path (a Python installed under /root).
+    """
+
+    def __init__(self):
+        self.fds: list[int] = []
+
+    def _fd(self, path, flags=os.O_PATH) -> str:
+        self.fds.append(os.open(path, flags | os.O_CLOEXEC))
+        return str(self.fds[-1])
+
+    def ro(self, path, dest=None) -> list[str]:
+        return ["--ro-bind-fd", self._fd(path), str(dest or path)]
+
+    def copy(self, path, dest) -> list[str]:
+        """A copy of a regular file's bytes at ``dest`` (in a tmpfs of the sandbox)."""
+        return ["--file", self._fd(path, os.O_RDONLY | os.O_NOFOLLOW), str(dest)]
+
+    def close(self):
+        for fd in self.fds:
+            os.close(fd)
+        self.fds.clear()
 
 
 def _python_roots() -> list[Path]:
@@ -113,26 +138,26 @@ def _under(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
-def _system_binds() -> list[str]:
-    args = ["--ro-bind", "/usr", "/usr"]
+def _system_binds(binds: Binds) -> list[str]:
+    args = binds.ro("/usr")
     for name in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(name):
             args += ["--symlink", os.readlink(name), name]
         elif os.path.isdir(name):
-            args += ["--ro-bind", name, name]
+            args += binds.ro(name)
     for name in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
                  "/etc/localtime", "/etc/alternatives"):
         if os.path.exists(name):
-            args += ["--ro-bind", name, name]
+            args += binds.ro(name)
     return args
 
 
-def _python_binds() -> list[str]:
+def _python_binds(binds: Binds) -> list[str]:
     args = []
     roots = _python_roots()
     for root in roots:
         if not any(_under(root, other) for other in roots if other != root):
-            args += ["--ro-bind", str(root), str(root)]
+            args += binds.ro(root)
     for hidden in _hidden():
         if hidden.is_dir() and any(_under(hidden, root) for root in roots):
             args += ["--tmpfs", str(hidden)]
@@ -141,6 +166,7 @@ def _python_binds() -> list[str]:
 
 def _private_mounts(limits: Limits) -> list[str]:
     return ["--proc", "/proc", "--dev", "/dev",
+            "--size", str(64 * 2**20), "--tmpfs", "/dev/shm",
             "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
             "--size", str(limits.scratch_mb * 2**20), "--tmpfs", SCRATCH,
             "--size", str(2**20), "--tmpfs", SOCKETS]
@@ -164,25 +190,50 @@ NAMESPACES = ["--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-net
               "--cap-drop", "ALL", "--die-with-parent", "--new-session"]
 
 
-def bwrap_command(bwrap: str, *, staging: Path, connection_file: Path, kernel_cmd: list[str],
-                  limits: Limits, info_fd: int, ready_fd: int, environ=os.environ) -> list[str]:
-    """The full command line that runs ``kernel_cmd`` (whose connection file is
-    ``CONNECTION_FILE``) in the sandbox; ``info_fd`` gets bwrap's JSON info,
-    ``ready_fd`` the launcher's word that the sandbox is set up."""
+# Last: the sandbox's own root and /dev become read-only (their tmpfs has no
+# size cap); only the size-capped mounts above stay writable.
+SEAL = ["--remount-ro", "/dev", "--remount-ro", "/"]
+
+MAX_STAGED_FILES = 256
+
+
+def _staged(binds: Binds, staging: Path) -> list[str]:
+    """The staging folder's regular files, copied into /scratch (symlinks and
+    other oddities skipped: the trusted side wrote this folder)."""
+    args, count = [], 0
+    for folder, dirs, files in os.walk(staging):
+        here = Path(folder)
+        inside = PurePosixPath(SCRATCH) / here.relative_to(staging).as_posix()
+        for name in sorted(dirs):
+            if not (here / name).is_symlink():
+                args += ["--dir", str(inside / name)]
+        for name in sorted(files):
+            if stat.S_ISREG((here / name).lstat().st_mode):
+                count += 1
+                args += binds.copy(here / name, inside / name)
+        if count > MAX_STAGED_FILES:
+            raise ValueError(f"{staging} holds more than {MAX_STAGED_FILES} files; "
+                             "a grading kernel's staging folder should hold a few.")
+    return args
+
+
+def bwrap_command(bwrap: str, binds: Binds, *, staging: Path, connection_file: Path,
+                  kernel_cmd: list[str], limits: Limits, info_fd: int, ready_fd: int,
+                  environ=os.environ) -> list[str]:
+    """The command line that runs ``kernel_cmd`` (whose connection file is
+    ``CONNECTION_FILE``) in the sandbox, with the staging folder's files in
+    /scratch. ``info_fd`` gets bwrap's JSON info, ``ready_fd`` the launcher's
+    word that the sandbox is set up; ``binds.fds`` must be passed to bwrap."""
     return [bwrap, *NAMESPACES, "--info-fd", str(info_fd),
-            *_system_binds(), *_python_binds(), *_private_mounts(limits),
-            "--ro-bind", str(staging), INPUT,
-            "--ro-bind", str(connection_file), CONNECTION_FILE,
-            *_environment(environ), "--chdir", "/",
+            *_system_binds(binds), *_python_binds(binds), *_private_mounts(limits),
+            *_staged(binds, staging),
+            "--ro-bind-data", binds._fd(connection_file, os.O_RDONLY), CONNECTION_FILE,
+            *SEAL, *_environment(environ), "--chdir", "/",
             kernel_cmd[0], "-c", LAUNCHER, json.dumps(limits.rlimits()), str(ready_fd),
             *kernel_cmd]
 
 
-def probe_command(bwrap: str, limits: Limits) -> list[str]:
+def probe_command(bwrap: str, binds: Binds, limits: Limits) -> list[str]:
     """A sandbox with the same namespaces and mounts that only runs ``true``."""
-    return [bwrap, *NAMESPACES, *_system_binds(), *_python_binds(),
-            *_private_mounts(limits), "--clearenv", "--", "/usr/bin/env", "true"]
-
-
-def limits_summary(limits: Limits) -> dict:
-    return asdict(limits)
+    return [bwrap, *NAMESPACES, *_system_binds(binds), *_python_binds(binds),
+            *_private_mounts(limits), *SEAL, "--clearenv", "--", "/usr/bin/env", "true"]

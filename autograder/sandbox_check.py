@@ -1,0 +1,113 @@
+"""``python -m autograder sandbox --check``: what the sandbox enforces on this machine.
+
+Each line is measured here and now, by starting small bubblewrap sandboxes,
+not assumed: a machine without user namespaces (many containers) shows which
+piece is missing, and the exit status says whether grading can be sandboxed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .sandbox import SandboxUnavailable, WHAT_TO_DO, bwrap_executable, sandbox_available
+from .sandbox_mounts import NAMESPACES, Limits, probe_command
+
+# Counts the tasks it can start under RLIMIT_NPROC=8 inside a sandbox.
+_NPROC_PROBE = """\
+import os, resource, time
+resource.setrlimit(resource.RLIMIT_NPROC, (8, 8))
+started = 0
+for _ in range(32):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        time.sleep(2); os._exit(0)
+    started += 1
+print(started)
+"""
+
+
+def _runs(bwrap: str, *options: str, command=("/usr/bin/env", "true")) -> tuple[bool, str]:
+    base = ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"]
+    try:
+        run = subprocess.run([bwrap, *options, *base, "--", *command], capture_output=True,
+                             text=True, timeout=30, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as error:
+        return False, str(error)
+    said = (run.stdout.strip() or run.stderr.strip()).splitlines()
+    return run.returncode == 0, said[-1] if said else ""
+
+
+def _landlock() -> str:
+    try:
+        lsms = Path("/sys/kernel/security/lsm").read_text().strip()
+    except OSError:
+        return "unknown (cannot read /sys/kernel/security/lsm); not used by the sandbox"
+    state = "enabled" if "landlock" in lsms.split(",") else "not enabled"
+    return f"{state} in this kernel; not used: the mount namespace already hides every path"
+
+
+def _feature_lines(bwrap: str) -> list[tuple[bool, str]]:
+    lines = []
+    for option, what in (("--unshare-user", "user namespace (the sandbox needs it)"),
+                         ("--unshare-pid", "PID namespace: sees only its own processes"),
+                         ("--unshare-net", "network namespace: no network, no host sockets"),
+                         ("--unshare-ipc", "IPC namespace"),
+                         ("--disable-userns", "no nested user namespaces")):
+        extra = [] if option == "--unshare-user" else ["--unshare-user"]
+        ok, said = _runs(bwrap, *extra, option)
+        lines.append((ok, what + ("" if ok else f": {said}")))
+    ok, said = _runs(bwrap, "--unshare-user", "--size", str(2**20), "--tmpfs", "/scratch",
+                     command=("/usr/bin/env", "sh", "-c",
+                              "head -c 2000000 /dev/zero > /scratch/f 2>/dev/null; "
+                              "test $(stat -c %s /scratch/f) -le 1048576"))
+    lines.append((ok, "size-capped tmpfs: /scratch and /tmp cannot fill a disk"))
+    ok, said = _runs(bwrap, "--unshare-user", "--unshare-pid",
+                     command=(sys.executable, "-c", _NPROC_PROBE))
+    capped = ok and said.isdigit() and int(said) < 8
+    lines.append((capped, f"process limit enforced in the sandbox's user namespace "
+                          f"(even for root): {said or '?'} of 32 forks under a limit of 8"))
+    return lines
+
+
+def _limits_lines(limits: Limits) -> list[str]:
+    return [f"memory (RLIMIT_AS, per process): {limits.memory_gb:g} GB  [NST_MEMORY_LIMIT_GB]",
+            f"CPU time (RLIMIT_CPU, per process): {limits.cpu_seconds} s  [NST_CPU_LIMIT_S]",
+            f"largest file (RLIMIT_FSIZE): {limits.file_mb} MB  [NST_FILE_LIMIT_MB]",
+            f"tasks incl. threads (RLIMIT_NPROC): {limits.processes}  [NST_PROCESS_LIMIT]",
+            f"/scratch tmpfs: {limits.scratch_mb} MB, /tmp tmpfs: {limits.tmp_mb} MB  "
+            "[NST_SCRATCH_LIMIT_MB, NST_TMP_LIMIT_MB]"]
+
+
+def report() -> int:
+    """Print the check; 0 when grading kernels can be sandboxed here."""
+    print(f"Grading sandbox check on {sys.platform}, running as uid {os.getuid()}")
+    try:
+        bwrap = bwrap_executable()
+    except SandboxUnavailable as error:
+        print(f"  [no] {error}")
+        return 1
+    for ok, line in _feature_lines(bwrap):
+        print(f"  [{'ok' if ok else 'no'}] {line}")
+    print(f"  [--] Landlock: {_landlock()}")
+    print(f"  [--] the kernel runs as uid 1000 of its own user namespace (host uid {os.getuid()}), "
+          "with no capabilities; host files it can see are read-only mounts")
+    try:
+        limits = Limits.from_env()
+    except ValueError as error:
+        print(f"  [no] {error}")
+        return 1
+    for line in _limits_lines(limits):
+        print(f"  [--] {line}")
+    ok, reason = sandbox_available()
+    print(("Grading kernels WILL be sandboxed: " if ok else
+           "Grading kernels CANNOT be sandboxed: ") + reason)
+    return 0 if ok else 1
+
+
+__all__ = ["report", "NAMESPACES", "probe_command", "WHAT_TO_DO"]
