@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from .sandbox import SandboxUnavailable, WHAT_TO_DO, bwrap_executable, sandbox_available
-from .sandbox_mounts import NAMESPACES, Limits, probe_command
+from .sandbox_cgroup import PidsCgroup
+from .sandbox_mounts import Limits
 
 # Counts the tasks it can start under RLIMIT_NPROC=8 inside a sandbox.
 _NPROC_PROBE = """\
@@ -32,15 +33,34 @@ print(started)
 """
 
 
-def _runs(bwrap: str, *options: str, command=("/usr/bin/env", "true")) -> tuple[bool, str]:
+def _runs(bwrap: str, *options: str, command=("/usr/bin/env", "true"),
+          preexec=None) -> tuple[bool, str]:
     base = ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"]
     try:
-        run = subprocess.run([bwrap, *options, *base, "--", *command], capture_output=True,
-                             text=True, timeout=30, stdin=subprocess.DEVNULL)
+        run = subprocess.run([bwrap, *base, *options, "--", *command], capture_output=True,
+                             text=True, timeout=30, stdin=subprocess.DEVNULL, preexec_fn=preexec)
     except (OSError, subprocess.SubprocessError) as error:
         return False, str(error)
     said = (run.stdout.strip() or run.stderr.strip()).splitlines()
     return run.returncode == 0, said[-1] if said else ""
+
+
+def _process_limit(bwrap: str) -> tuple[bool, str]:
+    """Fork 32 sleepers under a limit of 8, the way a grading kernel is limited here."""
+    cgroup = PidsCgroup.create(8)
+    try:
+        ok, said = _runs(bwrap, "--unshare-user", "--unshare-pid",
+                         command=(sys.executable, "-c", _NPROC_PROBE),
+                         preexec=cgroup.join if cgroup else None)
+    finally:
+        if cgroup is not None:
+            cgroup.remove()
+    how = (f"a pids cgroup per kernel ({cgroup.path.parent})" if cgroup else
+           "RLIMIT_NPROC in the kernel's user namespace" + (
+               " -- NOT enforced for root, and no writable pids cgroup was found"
+               if os.geteuid() == 0 else ""))
+    capped = ok and said.isdigit() and int(said) < 8
+    return capped, f"process limit by {how}: {said or '?'} of 32 forks under a limit of 8"
 
 
 def _landlock() -> str:
@@ -62,16 +82,12 @@ def _feature_lines(bwrap: str) -> list[tuple[bool, str]]:
         extra = [] if option == "--unshare-user" else ["--unshare-user"]
         ok, said = _runs(bwrap, *extra, option)
         lines.append((ok, what + ("" if ok else f": {said}")))
-    ok, said = _runs(bwrap, "--unshare-user", "--size", str(2**20), "--tmpfs", "/scratch",
+    ok, said = _runs(bwrap, "--unshare-user", "--size", str(2**20), "--tmpfs", "/tmp",
                      command=("/usr/bin/env", "sh", "-c",
-                              "head -c 2000000 /dev/zero > /scratch/f 2>/dev/null; "
-                              "test $(stat -c %s /scratch/f) -le 1048576"))
-    lines.append((ok, "size-capped tmpfs: /scratch and /tmp cannot fill a disk"))
-    ok, said = _runs(bwrap, "--unshare-user", "--unshare-pid",
-                     command=(sys.executable, "-c", _NPROC_PROBE))
-    capped = ok and said.isdigit() and int(said) < 8
-    lines.append((capped, f"process limit enforced in the sandbox's user namespace "
-                          f"(even for root): {said or '?'} of 32 forks under a limit of 8"))
+                              "head -c 2000000 /dev/zero > /tmp/f 2>/dev/null; "
+                              "test $(stat -c %s /tmp/f) -le 1048576"))
+    lines.append((ok, "size-capped tmpfs: /scratch, /tmp and /dev/shm cannot fill memory or disk"))
+    lines.append(_process_limit(bwrap))
     return lines
 
 
@@ -95,8 +111,8 @@ def report() -> int:
     for ok, line in _feature_lines(bwrap):
         print(f"  [{'ok' if ok else 'no'}] {line}")
     print(f"  [--] Landlock: {_landlock()}")
-    print(f"  [--] the kernel runs as uid 1000 of its own user namespace (host uid {os.getuid()}), "
-          "with no capabilities; host files it can see are read-only mounts")
+    print(f"  [--] the kernel runs as uid 1000 of its own user namespace (host uid {os.getuid()}) "
+          "with no capabilities; the host files it sees are read-only mounts")
     try:
         limits = Limits.from_env()
     except ValueError as error:
@@ -109,5 +125,3 @@ def report() -> int:
            "Grading kernels CANNOT be sandboxed: ") + reason)
     return 0 if ok else 1
 
-
-__all__ = ["report", "NAMESPACES", "probe_command", "WHAT_TO_DO"]
