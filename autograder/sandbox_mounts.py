@@ -9,7 +9,9 @@ What the kernel sees (everything else does not exist for it):
 * ``/scratch`` (its working folder, holding a copy of the trusted side's
   staging folder for this one submission), ``/tmp``, ``/dev/shm`` and
   ``/run/nst-kernel`` (its IPC sockets): private, size-capped tmpfs mounts,
-  the only writable places; nothing it writes reaches the host's disks;
+  the only writable places; nothing it writes reaches the host's disks
+  (``/scratch/_grading/results`` is a tmpfs of its own, so filling the
+  scratch cannot keep the harness from writing the results);
 * a minimal ``/dev`` and the ``/proc`` of its own PID namespace.
 
 It runs in new user, PID, IPC, UTS, network and cgroup namespaces, with no
@@ -31,6 +33,8 @@ from pathlib import Path, PurePosixPath
 
 SCRATCH = "/scratch"        # the kernel's working folder inside the sandbox
 SOCKETS = "/run/nst-kernel"  # the kernel's IPC sockets
+RESULTS = "_grading/results"  # under SCRATCH: a tmpfs of its own for the harness's results
+RESULTS_MB = 32
 CONNECTION_FILE = "/run/nst-kernel.json"
 
 # Variables of the trusted environment the kernel may see; nothing else passes
@@ -227,6 +231,7 @@ def bwrap_command(bwrap: str, binds: Binds, *, staging: Path, connection_file: P
     return [bwrap, *NAMESPACES, "--info-fd", str(info_fd),
             *_system_binds(binds), *_python_binds(binds), *_private_mounts(limits),
             *_staged(binds, staging),
+            "--size", str(RESULTS_MB * 2**20), "--tmpfs", f"{SCRATCH}/{RESULTS}",
             "--ro-bind-data", binds._fd(connection_file, os.O_RDONLY), CONNECTION_FILE,
             *SEAL, *_environment(environ), "--chdir", "/",
             kernel_cmd[0], "-c", LAUNCHER, json.dumps(limits.rlimits()), str(ready_fd),
