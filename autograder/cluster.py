@@ -14,9 +14,11 @@ data (scores, gradebook rows, the autograded notebook's bytes). Workers never
 read or write the course folder, and the client (the ``grade`` process) is
 the only writer of the gradebook.
 
-On a worker, each notebook is graded in a fresh process started by a
-*forkserver* (never forked from the multithreaded worker), with TensorFlow
-and BLAS kept to one thread, so N workers use N cores. A worker that dies
+On a worker, each notebook is graded by ``autograder.course.grade_task``:
+nbgrader runs in a process started by a *forkserver* (never forked from the
+multithreaded worker), its kernel in the sandbox, with TensorFlow and BLAS
+kept to one thread, so N workers use N cores. The client first checks that
+every worker runs the same course version and can sandbox its kernels. A worker that dies
 while grading (out of memory, killed) is replaced by its nanny and the task
 is regraded exactly once elsewhere (the scheduler's ``allowed-failures`` is
 set to 1); a notebook that kills a second worker comes back as a flagged
@@ -25,17 +27,16 @@ result, and its student is graded again by the next ``grade`` run.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import functools
 import hashlib
-import multiprocessing
 import os
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.course import GradingTask  # noqa: F401 - PLAN contract 4: what a task is
 from nst_utils import config
 
 #: How often a task may be rescheduled after its worker died: exactly once.
@@ -50,109 +51,62 @@ class ClusterError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class GradingTask:
-    """One notebook of one submission (PLAN contract 4)."""
-    student: str
-    name: str  # the notebook's file name, e.g. "02_gram_matrix.ipynb"
-    notebook: bytes | None  # None: not handed in
-    timestamp: str | None = None
-
-
-@dataclass(frozen=True)
 class Assets:
     """What grading needs besides the installed course package; shipped with the tasks."""
     notebooks: dict  # graded source notebook name -> bytes
-    fingerprint: str  # of the course package, nbgrader and the notebooks
+    fingerprint: str  # the course version of the client (see :func:`fingerprint`)
+    secret: bytes  # the class's grading secret (never read from the course by a worker)
+    unsandboxed: bool = False  # grade without the kernel sandbox (trusted work only)
 
 
 @functools.lru_cache(maxsize=1)
 def fingerprint() -> str:
-    """The course version this process runs (read once): its code, nbgrader, the notebooks."""
-    import nbgrader
+    """The course version this process runs (read once): what decides a grade, and the code."""
+    from autograder.template import assets_version
 
-    from autograder.course import source_notebooks
-
-    digest = hashlib.sha256(nbgrader.__version__.encode())
+    digest = hashlib.sha256(assets_version().encode())
     package_files = sorted(Path(__file__).parent.glob("*.py"))
     package_files += sorted((config.REPO_ROOT / "nst_utils").rglob("*.py"))
-    for path in [*package_files, *source_notebooks()]:
+    for path in package_files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
-def load_assets() -> Assets:
-    from autograder.course import source_notebooks
+def load_assets(course: Path, unsandboxed: bool = False) -> Assets:
+    from autograder.cases import course_secret
+    from autograder.template import source_notebooks
 
-    return Assets({p.name: p.read_bytes() for p in source_notebooks()}, fingerprint())
+    return Assets({p.name: p.read_bytes() for p in source_notebooks()}, fingerprint(),
+                  course_secret(course), unsandboxed)
+
+
+def sandbox_status() -> tuple[bool, str]:
+    """Run on each worker: can grading kernels be sandboxed here?"""
+    from autograder import sandbox
+
+    return sandbox.sandbox_available()
 
 
 # ------------------------------------------------------------ worker side
-def grade_on_worker(task: GradingTask, assets: Assets) -> dict:
-    """Run on a Dask worker: grade one notebook in a fresh forkserver process."""
+def grade_on_worker(task, assets: Assets) -> dict:
+    """Run on a Dask worker: grade one notebook (nbgrader starts from a forkserver)."""
+    from autograder import course
+    from autograder.sandbox import UNSANDBOXED_ENV
+
     if fingerprint() != assets.fingerprint:
         return flagged(task, "wrong course version",
                        f"the worker runs course version {fingerprint()}, the client "
                        f"{assets.fingerprint}: install the same course package on every worker")
-    context = multiprocessing.get_context("forkserver")
-    try:
-        with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
-            return pool.submit(grade_here, task, assets).result()
-    except concurrent.futures.process.BrokenProcessPool:
-        return flagged(task, "grading process died",
-                       "the process grading this notebook died (out of memory?); "
-                       "the next `grade` run grades it again")
-
-
-def grade_here(task: GradingTask, assets: Assets) -> dict:
-    """Grade in this (single-threaded) process: the course's grading of one notebook."""
-    from autograder import course
-
     os.environ.update(THREAD_ENV)
-    _die_with_parent()
+    if assets.unsandboxed:
+        os.environ[UNSANDBOXED_ENV] = "1"
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="nst-task-") as tmp:
-        source = Path(tmp) / "source"
-        source.mkdir()
         for name, data in assets.notebooks.items():
-            (source / name).write_bytes(data)
-        template = course.template_course(source)
-        if hasattr(course, "grade_task"):  # the sealed grading core's entry point
-            outcome = course.grade_task(course.GradingTask(task.student, task.name,
-                                                           task.notebook, task.timestamp))
-            return _from_outcome(task, outcome, started)
-        return _grade_with_run_jobs(course, task, template, Path(tmp), started)
-
-
-def _die_with_parent() -> None:
-    """Linux: end this grading process if the worker that started it dies."""
-    import ctypes
-    import signal
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-def _grade_with_run_jobs(course, task: GradingTask, template: Path, tmp: Path,
-                         started: float) -> dict:
-    """Adapter to today's ``course.run_jobs`` until ``course.grade_task`` exists."""
-    path = None
-    if task.notebook is not None:
-        path = tmp / "submitted" / task.name
-        path.parent.mkdir()
-        path.write_bytes(task.notebook)
-    job = course.NotebookJob(task.student, path, task.name, task.timestamp)
-    keep = tmp / "keep"
-    result, rows = course.run_jobs([job], workers=1, template=template, keep=keep)[0]
-    executed = keep / task.student / task.name
-    return {"student": task.student, "name": task.name, "result": result.as_json(),
-            "rows": rows, "autograded": executed.read_bytes() if executed.exists() else None,
-            "seconds": time.monotonic() - started, "host": os.uname().nodename}
-
-
-def _from_outcome(task: GradingTask, outcome, started: float) -> dict:
-    result = outcome.result
-    return {"student": task.student, "name": task.name,
-            "result": result.as_json() if hasattr(result, "as_json") else result,
+            (Path(tmp) / name).write_bytes(data)
+        template = course.template_course(Path(tmp))
+        outcome = course.grade_task(task, template=template, secret=assets.secret)
+    return {"student": task.student, "name": task.name, "result": outcome.result.as_json(),
             "rows": outcome.rows, "autograded": outcome.autograded,
             "seconds": time.monotonic() - started, "host": os.uname().nodename}
 
@@ -205,8 +159,9 @@ def _prepare_scheduler(client) -> None:
     client.run_on_scheduler(set_failures)
 
 
-def check_workers(client, expected: str, wait: float = 30.0) -> int:
-    """Refuse workers that run another course version; return how many workers there are."""
+def check_workers(client, expected: str, unsandboxed: bool = False,
+                  wait: float = 60.0) -> int:
+    """Refuse workers of another course version, or without a sandbox; return their number."""
     client.wait_for_workers(1, timeout=wait)
     versions = client.run(fingerprint)
     wrong = {w: v for w, v in versions.items() if v != expected}
@@ -215,6 +170,14 @@ def check_workers(client, expected: str, wait: float = 30.0) -> int:
             f"{len(wrong)} of {len(versions)} Dask workers run another version of the course "
             f"(this machine: {expected}; " + ", ".join(f"{w}: {v}" for w, v in wrong.items())
             + "). Install the same course package (same commit) on every worker.")
+    if not unsandboxed:
+        lacking = {w: why for w, (ok, why) in client.run(sandbox_status).items() if not ok}
+        if lacking:
+            worker, why = next(iter(lacking.items()))
+            raise ClusterError(
+                f"{len(lacking)} of {len(versions)} workers cannot sandbox the grading kernels "
+                f"({worker}: {why}). Fix that, or grade with --unsandboxed only if you trust "
+                "every submission.")
     return len(versions)
 
 
@@ -251,6 +214,9 @@ def run(client, tasks: list[GradingTask], assets: Assets, on_done,
                                   "run grades it again")
             except FutureCancelledError:
                 continue
+            except Exception as error:  # noqa: BLE001 - one notebook's failure is flagged
+                outcome = flagged(task, "not graded", f"grading failed on the worker: {error!r}; "
+                                  "the next `grade` run grades it again")
             on_done(outcome)
     finally:
         client.cancel(list(futures))

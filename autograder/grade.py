@@ -88,7 +88,7 @@ def pending_submissions(course: Path, force: bool = False,
 
 def tasks_for(course: Path, pending: dict) -> list:
     """One grading task per graded notebook of each pending student (bytes, not paths)."""
-    from autograder.cluster import GradingTask
+    from autograder.course import GradingTask
 
     names = sorted({e.notebook for e in config.EXERCISES})
     tasks = []
@@ -127,6 +127,7 @@ class ClassWriter:
         self.records: dict[str, dict] = {}
         self.started = time.monotonic()
         self.tasks_done, self.tasks_total = 0, len(tasks)
+        self.unsandboxed = False
 
     def __call__(self, outcome: dict) -> None:
         student = outcome["student"]
@@ -144,6 +145,7 @@ class ClassWriter:
         record = {"student": student, "digest": digest(self.pending[student]),
                   "seconds": round(sum(o["seconds"] for o in outcomes), 2), "score": total,
                   "incomplete": any(o.get("incomplete") for o in outcomes),
+                  "unsandboxed": self.unsandboxed,
                   "notebooks": [o["result"] for o in outcomes]}
         grading.write_json(record_path(self.course, student), record)
         self.records[student] = record
@@ -173,7 +175,7 @@ class ClassWriter:
 def grade(course: Path, *, workers: int = 1, force: bool = False,
           students: list[str] | None = None, quiet: bool = False, scheduler: str | None = None,
           db: str | None = None, due: str | None = None, late_penalty: str | None = None,
-          security=None, grader=None) -> dict:
+          security=None, grader=None, unsandboxed: bool = False) -> dict:
     """Grade the course's pending submissions on a Dask cluster; return {student: record}.
 
     Raises ClusterError (scheduler unreachable, workers of another version: nothing
@@ -193,14 +195,16 @@ def grade(course: Path, *, workers: int = 1, force: bool = False,
         return {}
     tasks = tasks_for(course, pending)
     with cluster.engine(scheduler=scheduler, workers=workers, security=security) as client:
-        assets = cluster.load_assets()
-        say(f"{cluster.check_workers(client, assets.fingerprint)} worker(s) ready, "
-            f"course version {assets.fingerprint}")
+        assets = cluster.load_assets(course, unsandboxed)
+        count = cluster.check_workers(client, assets.fingerprint, unsandboxed)
+        say(f"{count} worker(s) ready, course version {assets.fingerprint}"
+            + (", WITHOUT the kernel sandbox" if unsandboxed else ""))
         url = gradebook.resolve_url(course, db)
         gradebook.prepare(course, url, grading.template_course())
         if rules.due is not None:
             gradebook.set_due_date(url, rules.due)
         writer = ClassWriter(course, url, pending, tasks, rules.penalty_plugin(), say)
+        writer.unsandboxed = unsandboxed
         cluster.run(client, tasks, assets, writer, grader or cluster.grade_on_worker)
     elapsed = time.monotonic() - writer.started
     say(f"graded {len(pending)} submissions in {elapsed:.1f} s "
@@ -223,6 +227,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--late-penalty", default=None, metavar="POLICY",
                         help="none, zero, N%%/hour or N%%/day (default: grading.toml, else none)")
     parser.add_argument("--force", action="store_true", help="grade again what is already graded")
+    parser.add_argument("--unsandboxed", action="store_true",
+                        help="grade without the kernel sandbox (only for work you trust; "
+                             "the report says so)")
     parser.add_argument("--student", action="append", help="grade only this student (repeatable)")
     tls = parser.add_argument_group("TLS to the scheduler (Dask security)")
     tls.add_argument("--tls-ca-file", default=None, help="certificate authority file")
@@ -254,9 +261,15 @@ def command(args: argparse.Namespace) -> int:
         print(f"grade: {course}/submitted does not exist (collect the submissions first)",
               file=sys.stderr)
         return 2
+    if args.unsandboxed:
+        from autograder.sandbox import UNSANDBOXED_ENV
+
+        os.environ[UNSANDBOXED_ENV] = "1"
+        print("grade: WARNING: grading WITHOUT the kernel sandbox (--unsandboxed): a submission "
+              "can read and change what this user can. The report will say so.", file=sys.stderr)
     try:
         grade(course, workers=max(1, args.workers), force=args.force, students=args.student,
-              scheduler=args.scheduler, db=args.db, due=args.due,
+              scheduler=args.scheduler, db=args.db, due=args.due, unsandboxed=args.unsandboxed,
               late_penalty=args.late_penalty, security=security_of(args))
     except (ClusterError, ValueError) as error:
         print(f"grade: {error}", file=sys.stderr)

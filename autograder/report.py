@@ -101,6 +101,10 @@ def build(course: Path, out: Path, db: str | None = None) -> str:
     maximum = sum(p for _n, p in config.GRADED_FUNCTIONS.values())
     png = histogram([float(r["total"] or 0) for r in table], maximum, out / "histogram.png")
     lines += ["", f"Histogram of totals: {png}", ""]
+    unsafe = sorted(s for s, r in records.items() if r.get("unsandboxed"))
+    if unsafe:
+        lines[1:1] = [f"WARNING: graded WITHOUT the kernel sandbox (--unsandboxed): "
+                      f"{', '.join(unsafe)}", ""]
     problems = flagged(records)
     lines.append(f"Flagged submissions: {len(problems)}")
     for student, items in problems.items():

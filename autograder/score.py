@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -66,12 +67,25 @@ def command(args: argparse.Namespace) -> int:
         for problem in problems:
             print("score:", problem, file=sys.stderr)
         return 2
+    _sandbox_or_say_why()
     result = autograde_one(list(args.notebooks))
     if args.json:
         print(json.dumps(result.as_json()))
     else:
         print(format_text(result))
     return 0
+
+
+def _sandbox_or_say_why() -> None:
+    """Scoring one's own work may run without the sandbox; say so when it does."""
+    from autograder import sandbox
+
+    available, reason = sandbox.sandbox_available()
+    if not available and not sandbox.opted_out():
+        os.environ[sandbox.UNSANDBOXED_ENV] = "1"
+        print(f"score: no sandbox on this machine ({reason}); your notebooks run without one. "
+              "That is fine for your own work; never grade other people's work this way.",
+              file=sys.stderr)
 
 
 if __name__ == "__main__":
