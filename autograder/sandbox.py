@@ -106,7 +106,8 @@ def kernel_manager_class(unsandboxed: bool = False):
         return AsyncKernelManager
     ok, reason = sandbox_available()
     if not ok:
-        raise SandboxUnavailable("Grading kernels cannot be sandboxed here: " + reason)
+        advice = "" if WHAT_TO_DO in reason else " " + WHAT_TO_DO
+        raise SandboxUnavailable("Grading kernels cannot be sandboxed here: " + reason + advice)
     return SandboxedKernelManager
 
 

@@ -111,10 +111,13 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.ip = f"/proc/self/fd/{self._socket_fd}/kernel"
 
     async def _async_interrupt_kernel(self):
+        """Ask the kernel to interrupt itself (a message on the control channel)."""
         if self.has_kernel:
             msg = self.session.msg("interrupt_request", content={})
             self._connect_control_socket()
             self.session.send(self._control_socket, msg)
+
+    interrupt_kernel = _async_interrupt_kernel  # AsyncKernelManager binds the base's
 
     async def _async_cleanup_resources(self, restart: bool = False):
         await super()._async_cleanup_resources(restart=restart)

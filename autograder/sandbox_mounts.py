@@ -180,7 +180,9 @@ def _environment(environ) -> list[str]:
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
            "HOME": "/tmp", "USER": "learner", "LOGNAME": "learner",
            "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib",
-           "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
+           "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8",
+           # its parent is the sandbox's init: no parent polling, no console banner
+           "JPY_PARENT_PID": "1"}
     env.update({k: environ[k] for k in PASSED_ENV if k in environ})
     args = ["--clearenv"]
     for key, value in env.items():

@@ -1,0 +1,320 @@
+"""The grading kernel's sandbox, tried from inside a real sandboxed kernel.
+
+Each test runs code in a kernel started by ``SandboxedKernelManager`` (the
+class nbgrader's Execute uses while grading) and checks what a hostile
+submission would notice: what it can read, write, reach and exhaust.
+"""
+
+import asyncio
+import json
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from jupyter_client.manager import AsyncKernelManager
+
+from autograder import sandbox
+from autograder.sandbox import Limits, SandboxedKernelManager, read_scratch_file
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET_ENV = "NST_TEST_COURSE_SECRET"
+
+if not sys.platform.startswith("linux"):
+    pytest.skip("the grading sandbox is Linux-only", allow_module_level=True)
+
+
+class Kernel:
+    """A sandboxed kernel driven synchronously: ``run(code)`` -> (stdout, reply content)."""
+
+    def __init__(self, staging: Path, limits: Limits | None = None):
+        self.loop = asyncio.new_event_loop()
+        kwargs = {"limits": limits} if limits else {}
+        self.km = SandboxedKernelManager(kernel_name="python3", **kwargs)
+        self.loop.run_until_complete(self.km.start_kernel(cwd=str(staging)))
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.loop.run_until_complete(self.kc.wait_for_ready(timeout=60))
+
+    def run(self, code: str, timeout: float = 60) -> tuple[str, dict]:
+        out: list[str] = []
+
+        def hook(msg):
+            if msg["msg_type"] == "stream":
+                out.append(msg["content"]["text"])
+        reply = self.loop.run_until_complete(
+            self.kc.execute_interactive(code, timeout=timeout, output_hook=hook))
+        return "".join(out), reply["content"]
+
+    def json(self, code: str):
+        out, reply = self.run(code)
+        assert reply["status"] == "ok", reply.get("traceback")
+        return json.loads(out.strip().splitlines()[-1])
+
+    def close(self):
+        self.kc.stop_channels()
+        self.loop.run_until_complete(self.km.shutdown_kernel(now=True))
+        self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def staging(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("staging")
+    (folder / "_grading" / "inputs").mkdir(parents=True)
+    (folder / "_grading" / "inputs" / "case.json").write_text('{"seed": 7}')
+    (folder / "01_sibling.ipynb").write_text("{}")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def kernel(staging):
+    os.environ[SECRET_ENV] = "s3cret"
+    try:
+        k = Kernel(staging)
+    finally:
+        del os.environ[SECRET_ENV]
+    yield k
+    k.close()
+
+
+def test_the_sandbox_is_there_and_grading_uses_it(monkeypatch):
+    """No silent fallback: where CI runs (Linux) grading kernels are sandboxed."""
+    monkeypatch.delenv(sandbox.UNSANDBOXED_ENV, raising=False)
+    ok, reason = sandbox.sandbox_available()
+    assert ok, reason
+    assert sandbox.kernel_manager_class() is SandboxedKernelManager
+
+
+def test_without_a_sandbox_grading_refuses_unless_told(monkeypatch):
+    monkeypatch.delenv(sandbox.UNSANDBOXED_ENV, raising=False)
+    monkeypatch.setattr(sandbox, "sandbox_available", lambda: (False, "no user namespaces"))
+    with pytest.raises(sandbox.SandboxUnavailable, match="no user namespaces.*--unsandboxed"):
+        sandbox.kernel_manager_class()
+    assert sandbox.kernel_manager_class(unsandboxed=True) is AsyncKernelManager
+    monkeypatch.setenv(sandbox.UNSANDBOXED_ENV, "1")
+    assert sandbox.kernel_manager_class() is AsyncKernelManager
+
+
+def test_check_command_says_what_is_enforced(capsys):
+    assert sandbox.main(["--check"]) == 0
+    out = capsys.readouterr().out
+    assert "WILL be sandboxed" in out and "[no]" not in out
+
+
+def test_kernel_sees_its_scratch_and_nothing_of_the_course(kernel, tmp_path):
+    course = tmp_path / "course" / "submitted" / "other_student"
+    course.mkdir(parents=True)
+    (course / "01.ipynb").write_text("another student's work")
+    outside = [str(course / "01.ipynb"), str(ROOT / "autograder" / "__init__.py"),
+               str(ROOT / "notebooks"), str(ROOT / "README.md"), "/etc/passwd",
+               "/var/run/postgresql", str(ROOT / ".git")]
+    home = Path.home()
+    # only the path to the Python installation may show in the instructor's home
+    allowed = {Path(p).resolve().relative_to(home).parts[0]
+               for p in (sys.base_prefix, sys.prefix) if home in Path(p).resolve().parents}
+    seen = kernel.json(f"""
+import json, os, importlib.util
+def reads(p):
+    try:
+        return bool(os.listdir(p)) if os.path.isdir(p) else bool(open(p, 'rb').read(1))
+    except OSError:
+        return False
+print(json.dumps({{"outside": {{p: reads(p) for p in {outside!r}}},
+    "cwd": os.getcwd(), "staged": open('_grading/inputs/case.json').read(),
+    "sibling": os.path.exists('01_sibling.ipynb'),
+    "autograder": importlib.util.find_spec('autograder') is not None and
+                  os.path.exists(importlib.util.find_spec('autograder').origin or ''),
+    "secret": {SECRET_ENV!r} in os.environ,
+    "home": os.listdir({str(home)!r}) if os.path.isdir({str(home)!r}) else []}}))
+""")
+    assert seen["outside"] == {p: False for p in outside}
+    assert seen["cwd"] == "/scratch" and seen["staged"] == '{"seed": 7}' and seen["sibling"]
+    assert not seen["autograder"] and not seen["secret"]
+    assert set(seen["home"]) <= allowed
+
+
+def test_kernel_writes_only_its_own_scratch(kernel, staging, tmp_path):
+    marker = f"nst-sandbox-{os.getpid()}-{time.time_ns()}"
+    targets = [str(tmp_path / marker), str(ROOT / "nst_utils" / marker), f"/{marker}",
+               str(staging / marker)]
+    wrote = kernel.json(f"""
+import json
+def write(p):
+    try:
+        open(p, 'w').write('x'); return True
+    except OSError:
+        return False
+print(json.dumps({{p: write(p) for p in {targets!r} + ['/tmp/{marker}', '{marker}']}}))
+""")
+    assert wrote[marker] and wrote[f"/tmp/{marker}"]   # its scratch and private /tmp
+    assert not any(wrote[p] for p in targets[1:3])
+    assert not any(Path(p).exists() for p in targets + [f"/tmp/{marker}"])
+    assert kernel.km.read_scratch_file(marker, 10) == b"x"
+
+
+def test_kernel_has_no_network_and_no_host_sockets(kernel, tmp_path):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.5)
+    unix = socket.socket(socket.AF_UNIX)
+    unix.bind(str(tmp_path / "db.sock"))
+    unix.listen()
+    port = server.getsockname()[1]
+    reached = kernel.json(f"""
+import json, socket
+def tcp():
+    try:
+        socket.create_connection(('127.0.0.1', {port}), timeout=2); return True
+    except OSError:
+        return False
+def unix(p):
+    try:
+        s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect(p); return True
+    except OSError:
+        return False
+print(json.dumps([tcp(), unix({str(tmp_path / "db.sock")!r}),
+                  unix('/var/run/postgresql/.s.PGSQL.5432')]))
+""")
+    assert reached == [False, False, False]
+    with pytest.raises(socket.timeout):
+        server.accept()
+    server.close()
+    unix.close()
+
+
+def test_proc_shows_only_the_sandbox(kernel):
+    seen = kernel.json("""
+import json, os
+pids = [p for p in os.listdir('/proc') if p.isdigit()]
+cmds = [open(f'/proc/{p}/cmdline', 'rb').read().decode(errors='replace') for p in pids]
+print(json.dumps({"pids": len(pids), "ppid": os.getppid(), "pytest": any('pytest' in c for c in cmds)}))
+""")
+    assert seen["pids"] <= 3 and seen["ppid"] == 1 and not seen["pytest"]
+
+
+def test_memory_file_size_and_disk_are_bounded(kernel):
+    out = kernel.json("""
+import errno, json, os
+result = {}
+try:
+    block = bytearray(8 * 2**30); result['memory'] = 'allocated'
+except MemoryError:
+    result['memory'] = 'MemoryError'
+try:
+    with open('big.bin', 'wb') as f:
+        f.write(b'0' * (65 * 2**20))
+    result['file'] = 'written'
+except OSError as e:
+    result['file'] = errno.errorcode[e.errno]
+os.remove('big.bin')
+for folder in ('/scratch', '/tmp', '/dev/shm'):
+    written, n = 0, 0
+    try:
+        while written < 2**31:
+            with open(f'{folder}/fill{n}', 'wb') as f:
+                f.write(b'0' * (16 * 2**20)); written += 16 * 2**20; n += 1
+    except OSError as e:
+        result[folder] = [errno.errorcode[e.errno], written // 2**20]
+    for i in range(n + 1):
+        if os.path.exists(f'{folder}/fill{i}'):
+            os.remove(f'{folder}/fill{i}')
+print(json.dumps(result))
+""")
+    assert out["memory"] == "MemoryError" and out["file"] == "EFBIG"
+    for folder, cap in (("/scratch", 256), ("/tmp", 256), ("/dev/shm", 64)):
+        assert out[folder][0] == "ENOSPC" and out[folder][1] <= cap, (folder, out[folder])
+
+
+def test_results_are_read_safely_from_the_trusted_side(kernel):
+    kernel.run("""
+import os
+os.makedirs('_grading/results', exist_ok=True)
+open('_grading/results/ok.npz', 'wb').write(b'abc')
+os.symlink('/etc/hostname', '_grading/results/link.npz')
+os.mkfifo('_grading/results/fifo.npz')
+open('_grading/results/big.npz', 'wb').write(b'0' * 2048)
+os.symlink('/etc', 'etc_link')
+""")
+    read = kernel.km.read_scratch_file
+    assert read("_grading/results/ok.npz", 100) == b"abc"
+    for name in ("link.npz", "fifo.npz", "big.npz", "missing.npz"):
+        assert read(f"_grading/results/{name}", 1024) is None, name
+    assert read("etc_link/hostname", 100) is None
+    assert read("../etc/hostname", 100) is None and read("/etc/hostname", 100) is None
+
+
+def test_read_scratch_file_on_a_host_folder(tmp_path):
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "a.npz").write_bytes(b"1")
+    (tmp_path / "r" / "b.npz").symlink_to(tmp_path / "r" / "a.npz")
+    (tmp_path / "s").symlink_to(tmp_path / "r")
+    assert read_scratch_file(tmp_path, "r/a.npz", 10) == b"1"
+    assert read_scratch_file(tmp_path, "r/b.npz", 10) is None
+    assert read_scratch_file(tmp_path, "s/a.npz", 10) is None
+
+
+def test_interrupt_stops_a_runaway_cell(kernel):
+    async def interrupt_soon():
+        await asyncio.sleep(1.5)
+        await kernel.km.interrupt_kernel()
+    task = kernel.loop.create_task(interrupt_soon())
+    started = time.monotonic()
+    _, reply = kernel.run("while True:\n    pass", timeout=30)
+    kernel.loop.run_until_complete(task)
+    assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt"
+    assert time.monotonic() - started < 15
+    assert kernel.run("print(1 + 1)")[0].strip() == "2"
+
+
+def test_tensorflow_and_nst_utils_work_inside(kernel):
+    out, reply = kernel.run("from nst_utils import tf\nimport numpy as np\n"
+                            "print(float(tf.reduce_sum(tf.ones((2, 3)))), np.arange(3).sum())")
+    assert reply["status"] == "ok", reply.get("traceback")
+    assert out.split() == ["6.0", "3"]
+
+
+def _processes_with(token: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and token in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                found.append(int(entry.name))
+        except OSError:
+            pass
+    return found
+
+
+def test_fork_bomb_is_contained_and_everything_dies_with_the_kernel(kernel, tmp_path):
+    token = str(900000 + os.getpid() % 99999)
+    bomb = Kernel(tmp_path, Limits(processes=64))
+    try:
+        bomb.run(f"import subprocess\nsubprocess.Popen(['sleep', '{token}'])")
+        started = time.monotonic()
+        out, reply = bomb.run("""
+import os, time
+children = 0
+try:
+    while True:
+        if os.fork() == 0:
+            while True:
+                try:
+                    os.fork()
+                except OSError:
+                    time.sleep(0.2)
+        children += 1
+except OSError as e:
+    print(children, e.errno)
+""", timeout=60)
+        assert reply["status"] == "ok" and int(out.split()[0]) < 64, out
+        assert time.monotonic() - started < 20
+        assert kernel.run("print('still here')")[0].strip() == "still here"
+        assert _processes_with(token)
+    finally:
+        bomb.close()
+    deadline = time.monotonic() + 10
+    while _processes_with(token) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _processes_with(token)
