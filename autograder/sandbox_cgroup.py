@@ -1,15 +1,17 @@
-"""A process-count cap for one sandbox, from the cgroup ``pids`` controller.
+"""Caps on one sandbox as a whole: its number of tasks and its total memory.
 
 ``RLIMIT_NPROC`` binds every user except the host's root, whom Linux exempts
-even inside a user namespace; a grader running as root (a container, CI)
-would let a fork bomb run unbounded. Root can instead put each sandbox in a
-cgroup of its own whose ``pids.max`` counts every task (threads included)
-of that sandbox alone, so one kernel's fork bomb cannot starve another's.
+even inside a user namespace, and ``RLIMIT_AS`` caps one process, not the
+sum of many. A grader running as root (a container, CI) therefore puts each
+sandbox in a cgroup of its own, a child of the grader's own cgroup, whose
+``pids`` limit counts every task of that sandbox alone (threads included)
+and whose ``memory`` limit caps all its processes and tmpfs pages together:
+one kernel's fork bomb or memory bomb cannot starve another kernel.
 
-Running a bwrap as an unprivileged host uid of its own was the other way;
-bwrap then cannot bind a Python installed under a root-only folder
-(``/root/.pyenv``), so the cgroup is used. Not root: the cgroup is skipped
-and ``RLIMIT_NPROC`` in the sandbox's user namespace does the job.
+Running bwrap as an unprivileged host uid of its own per kernel was the
+other way; bwrap then cannot bind a Python installed under a root-only
+folder (``/root/.pyenv``), so cgroups are used. Not root: no cgroup is made
+and ``RLIMIT_NPROC`` in the sandbox's user namespace bounds the tasks.
 """
 
 from __future__ import annotations
@@ -20,29 +22,55 @@ import time
 import uuid
 from pathlib import Path
 
-ROOTS = (Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/pids"))
+PREFIX = "nst-sandbox-"
+STALE_S = 600
+LIMIT_FILES = {("pids", 1): "pids.max", ("pids", 2): "pids.max",
+               ("memory", 1): "memory.limit_in_bytes", ("memory", 2): "memory.max"}
 
 
-def _pids_root() -> Path | None:
-    """A cgroup folder (v2 unified, or the v1 pids hierarchy) where root may make children."""
-    v2, v1 = ROOTS
+def _hierarchies() -> tuple[dict[str, str], str | None]:
+    """v1 mount point per controller, and the v2 (unified) mount point."""
+    v1, v2 = {}, None
+    with open("/proc/self/mounts") as mounts:
+        for line in mounts:
+            _, point, kind, options = line.split()[:4]
+            if kind == "cgroup":
+                v1.update({option: point for option in options.split(",")})
+            elif kind == "cgroup2":
+                v2 = point
+    return v1, v2
+
+
+def _own_cgroups() -> dict[str, str]:
+    """This process's cgroup path per v1 controller ('' for the v2 hierarchy)."""
+    own = {}
+    with open("/proc/self/cgroup") as lines:
+        for line in lines:
+            number, controllers, path = line.rstrip("\n").split(":", 2)
+            for controller in controllers.split(",") if controllers else [""]:
+                own[controller] = path
+    return own
+
+
+def _parent(controller: str) -> tuple[Path, int] | None:
+    """Where a child cgroup with ``controller`` can be made: (folder, cgroup version)."""
     try:
-        if "pids" in (v2 / "cgroup.subtree_control").read_text().split():
-            return v2
-    except OSError:
+        v1, v2 = _hierarchies()
+        own = _own_cgroups()
+        if controller in v1 and controller in own:
+            return Path(v1[controller]) / own[controller].lstrip("/"), 1
+        if v2 and "" in own:
+            folder = Path(v2) / own[""].lstrip("/")
+            if controller in (folder / "cgroup.subtree_control").read_text().split():
+                return folder, 2
+    except (OSError, ValueError):
         pass
-    if (v1 / "pids.max").exists() or (v1 / "tasks").exists():
-        return v1
     return None
 
 
-PREFIX = "nst-sandbox-"
-STALE_S = 600
-
-
-def _sweep(root: Path) -> None:
+def _sweep(parent: Path) -> None:
     """Delete empty sandbox cgroups left by graders that were killed (older than STALE_S)."""
-    for path in root.glob(PREFIX + "*"):
+    for path in parent.glob(PREFIX + "*"):
         try:
             if time.time() - path.stat().st_mtime > STALE_S and \
                     not (path / "cgroup.procs").read_text().strip():
@@ -51,54 +79,65 @@ def _sweep(root: Path) -> None:
             pass
 
 
-class PidsCgroup:
-    """One sandbox's cgroup; ``join`` runs in the child before it execs bwrap."""
+def _make(parent: Path, name: str) -> Path | None:
+    path = parent / name
+    try:
+        _sweep(parent)
+        path.mkdir(exist_ok=True)
+        return path
+    except OSError:
+        return None
 
-    def __init__(self, path: Path):
-        self.path = path
-        self._procs = str(path / "cgroup.procs")
+
+class SandboxCgroup:
+    """One sandbox's cgroups; ``join`` runs in the child before it execs bwrap."""
+
+    def __init__(self, folders: list[Path], controls: list[str]):
+        self.folders, self.controls = folders, controls
 
     @classmethod
-    def create(cls, limit: int) -> "PidsCgroup | None":
-        """A fresh cgroup capped at ``limit`` tasks, or None (not root, no pids controller)."""
-        root = _pids_root() if os.geteuid() == 0 else None
-        if root is None:
+    def create(cls, processes: int, memory_bytes: int) -> "SandboxCgroup | None":
+        """Fresh cgroups capping tasks and memory (whichever the machine allows), or
+        None when not root or no controller can be used."""
+        if os.geteuid() != 0:
             return None
-        _sweep(root)
-        path = root / f"{PREFIX}{uuid.uuid4().hex[:12]}"
-        try:
-            path.mkdir()
-            (path / "pids.max").write_text(str(limit))
-        except OSError:
+        name, folders, controls = PREFIX + uuid.uuid4().hex[:12], [], []
+        for controller, value in (("pids", processes), ("memory", memory_bytes)):
+            where = _parent(controller)
+            path = _make(where[0], name) if where else None
+            if path is None:
+                continue
             try:
-                path.rmdir()
+                (path / LIMIT_FILES[controller, where[1]]).write_text(str(value))
             except OSError:
-                pass
-            return None
-        return cls(path)
+                if path not in folders:
+                    cls([path], []).remove()
+                continue
+            folders += [] if path in folders else [path]
+            controls.append(f"{controller} ({path.parent})")
+        made = cls(folders, controls)
+        return made if controls else made.remove()
 
     def join(self):
-        """Move the calling process into the cgroup (used as Popen's preexec_fn)."""
-        fd = os.open(self._procs, os.O_WRONLY)
-        try:
-            os.write(fd, b"0")
-        finally:
-            os.close(fd)
+        """Move the calling process into the cgroups (Popen's preexec_fn)."""
+        for folder in self.folders:
+            fd = os.open(folder / "cgroup.procs", os.O_WRONLY)
+            try:
+                os.write(fd, b"0")
+            finally:
+                os.close(fd)
 
-    def remove(self):
-        """Kill whatever is left in the cgroup and delete it."""
-        for _ in range(50):
-            try:
-                pids = [int(p) for p in Path(self._procs).read_text().split()]
-            except OSError:
-                return
-            for pid in pids:
+    def remove(self) -> None:
+        """Kill whatever is left in the cgroups and delete them."""
+        for folder in self.folders:
+            for _ in range(50 if folder.is_dir() else 0):
                 try:
-                    os.kill(pid, signal.SIGKILL)
+                    for pid in (folder / "cgroup.procs").read_text().split():
+                        os.kill(int(pid), signal.SIGKILL)
+                    folder.rmdir()
+                    break
+                except ProcessLookupError:
+                    continue
                 except OSError:
-                    pass
-            try:
-                self.path.rmdir()
-                return
-            except OSError:
-                time.sleep(0.1)
+                    time.sleep(0.1)
+        self.folders = []

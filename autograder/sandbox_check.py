@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from .sandbox import SandboxUnavailable, WHAT_TO_DO, bwrap_executable, sandbox_available
-from .sandbox_cgroup import PidsCgroup
+from .sandbox_cgroup import SandboxCgroup
 from .sandbox_mounts import Limits
 
 # Counts the tasks it can start under RLIMIT_NPROC=8 inside a sandbox.
@@ -47,7 +47,7 @@ def _runs(bwrap: str, *options: str, command=("/usr/bin/env", "true"),
 
 def _process_limit(bwrap: str) -> tuple[bool, str]:
     """Fork 32 sleepers under a limit of 8, the way a grading kernel is limited here."""
-    cgroup = PidsCgroup.create(8)
+    cgroup = SandboxCgroup.create(8, 2**30)
     try:
         ok, said = _runs(bwrap, "--unshare-user", "--unshare-pid",
                          command=(sys.executable, "-c", _NPROC_PROBE),
@@ -55,7 +55,7 @@ def _process_limit(bwrap: str) -> tuple[bool, str]:
     finally:
         if cgroup is not None:
             cgroup.remove()
-    how = (f"a pids cgroup per kernel ({cgroup.path.parent})" if cgroup else
+    how = ("a cgroup per kernel: " + ", ".join(cgroup.controls) if cgroup else
            "RLIMIT_NPROC in the kernel's user namespace" + (
                " -- NOT enforced for root, and no writable pids cgroup was found"
                if os.geteuid() == 0 else ""))

@@ -28,7 +28,7 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Instance
 
-from .sandbox_cgroup import PidsCgroup
+from .sandbox_cgroup import SandboxCgroup
 from .sandbox_files import read_scratch_file
 from .sandbox_mounts import CONNECTION_FILE, SCRATCH, SOCKETS, Binds, Limits, bwrap_command
 
@@ -60,7 +60,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     scratch_fd: int | None = None
     _socket_fd: int | None = None
     _private: str | None = None
-    _cgroup: PidsCgroup | None = None
+    _cgroup: SandboxCgroup | None = None
 
     def _limits_default(self):
         return Limits.from_env()
@@ -79,7 +79,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         staging = Path(kw.pop("cwd", None) or os.getcwd()).resolve()
         kernel_cmd = [a.replace(self.connection_file, CONNECTION_FILE) for a in kernel_cmd]
         self._binds = Binds()
-        self._cgroup = PidsCgroup.create(self.limits.processes)
+        self._cgroup = SandboxCgroup.create(self.limits.processes, self.limits.total_memory_bytes())
         self._info_r, info_w = os.pipe()
         self._ready_r, ready_w = os.pipe()
         cmd = bwrap_command(bwrap_executable(), self._binds, staging=staging,

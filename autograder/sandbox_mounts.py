@@ -35,6 +35,7 @@ SCRATCH = "/scratch"        # the kernel's working folder inside the sandbox
 SOCKETS = "/run/nst-kernel"  # the kernel's IPC sockets
 RESULTS = "_grading/results"  # under SCRATCH: a tmpfs of its own for the harness's results
 RESULTS_MB = 32
+SHM_MB = 64
 CONNECTION_FILE = "/run/nst-kernel.json"
 
 # Variables of the trusted environment the kernel may see; nothing else passes
@@ -72,6 +73,11 @@ class Limits:
                     raise ValueError(f"{variable}={environ[variable]!r} is not a number; "
                                      f"unset it or give a {kind.__name__}.") from None
         return cls(**values)
+
+    def total_memory_bytes(self) -> int:
+        """The whole sandbox's memory (cgroup cap where available): processes and tmpfs."""
+        mounts_mb = self.scratch_mb + self.tmp_mb + SHM_MB + RESULTS_MB
+        return int(self.memory_gb * 2**30) + mounts_mb * 2**20
 
     def rlimits(self) -> dict[str, int]:
         """The launcher's ``resource.setrlimit`` values, by RLIMIT_ name."""
@@ -170,7 +176,7 @@ def _python_binds(binds: Binds) -> list[str]:
 
 def _private_mounts(limits: Limits) -> list[str]:
     return ["--proc", "/proc", "--dev", "/dev",
-            "--size", str(64 * 2**20), "--tmpfs", "/dev/shm",
+            "--size", str(SHM_MB * 2**20), "--tmpfs", "/dev/shm",
             "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
             "--size", str(limits.scratch_mb * 2**20), "--tmpfs", SCRATCH,
             "--size", str(2**20), "--tmpfs", SOCKETS]
