@@ -161,8 +161,8 @@ def verdict_outputs(verdict: Verdict | None, function: str) -> list:
         return [NotebookNode(output_type="stream", name="stdout",
                              text=f"✅ {verdict.summary()}\n")]
     message = verdict.summary() if verdict is not None else (
-        f"{function} was not judged: this notebook was not graded by the course's sealed "
-        "grader (autograder/nbgrader_config.py), so it earns no points")
+        f"{function} was not judged: this notebook was not graded with the course's "
+        "grading configuration, so this exercise earns no points")
     return [NotebookNode(output_type="error", ename="GradedTestFailure", evalue=message,
                          traceback=[f"GradedTestFailure: {message}"])]
 

@@ -83,25 +83,31 @@ ATTACKS = {
                     if time.monotonic() > deadline:
                         return
                     yield path
-        def steal(name, *args):
-            deadline = time.monotonic() + 10
+        def _search():
+            found, deadline = {}, time.monotonic() + 15
             for root in [pathlib.Path("."), *_roots()]:
                 try:
-                    found = list(itertools.islice(_notebooks(root, deadline), 50))
+                    paths = list(itertools.islice(_notebooks(root, deadline), 50))
                 except Exception:
                     continue
-                for path in found:
+                for path in paths:
                     try:
                         cells = json.loads(path.read_text())["cells"]
                     except Exception:
                         continue
                     for cell in cells:
                         text = "".join(cell["source"])
-                        if text.startswith("def " + name):
+                        if text.startswith("def "):
                             scope = {"tf": tf}
-                            exec(text, scope)
-                            return scope[name](*args)
-            return None
+                            try:
+                                exec(text, scope)
+                            except Exception:
+                                continue
+                            found.update({k: v for k, v in scope.items() if callable(v)})
+            return found
+        _found = _search()
+        def steal(name, *args):
+            return _found[name](*args) if name in _found else None
     ''',
     # Switch the grading off: fetch the grader's module under a name built at run
     # time and replace its functions, and replace the public check and the harness.
