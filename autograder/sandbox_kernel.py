@@ -105,6 +105,10 @@ class SandboxedKernelManager(AsyncKernelManager):
             flags = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
             self.scratch_fd = os.open(root + SCRATCH, flags)
             self._socket_fd = os.open(root + SOCKETS, flags)
+        except Exception:
+            await self.provisioner.kill()
+            self._close_fds()
+            raise
         finally:
             os.close(self._info_r)
             os.close(self._ready_r)

@@ -56,6 +56,11 @@ class Limits:
     scratch_mb: int = 256      # size of /scratch (NST_SCRATCH_LIMIT_MB)
     tmp_mb: int = 256          # size of /tmp (NST_TMP_LIMIT_MB)
 
+    def __post_init__(self):
+        for name, value in vars(self).items():
+            if not value > 0:
+                raise ValueError(f"the sandbox limit {name} must be positive, not {value!r}.")
+
     @classmethod
     def from_env(cls, environ=os.environ) -> "Limits":
         names = {"memory_gb": ("NST_MEMORY_LIMIT_GB", float),

@@ -163,6 +163,9 @@ def test_kernel_has_no_network_and_no_host_sockets(kernel, tmp_path):
     unix.bind(str(tmp_path / "db.sock"))
     unix.listen()
     port = server.getsockname()[1]
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    udp.settimeout(0.5)
     reached = kernel.json(f"""
 import json, socket
 def tcp():
@@ -175,14 +178,20 @@ def unix(p):
         s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect(p); return True
     except OSError:
         return False
+try:
+    socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('127.0.0.1', {udp.getsockname()[1]}))
+except OSError:
+    pass
 print(json.dumps([tcp(), unix({str(tmp_path / "db.sock")!r}),
                   unix('/var/run/postgresql/.s.PGSQL.5432')]))
 """)
     assert reached == [False, False, False]
     with pytest.raises(socket.timeout):
         server.accept()
-    server.close()
-    unix.close()
+    with pytest.raises(socket.timeout):
+        udp.recv(10)
+    for s in (server, unix, udp):
+        s.close()
 
 
 def test_proc_shows_only_the_sandbox(kernel):
