@@ -123,6 +123,10 @@ class Binds:
     def ro(self, path, dest=None) -> list[str]:
         return ["--ro-bind-fd", self._fd(path), str(dest or path)]
 
+    def data(self, path, dest) -> list[str]:
+        """A read-only copy of a regular file's bytes at ``dest``."""
+        return ["--ro-bind-data", self._fd(path, os.O_RDONLY | os.O_NOFOLLOW), str(dest)]
+
     def copy(self, path, dest) -> list[str]:
         """A copy of a regular file's bytes at ``dest`` (in a tmpfs of the sandbox)."""
         return ["--file", self._fd(path, os.O_RDONLY | os.O_NOFOLLOW), str(dest)]
@@ -245,7 +249,7 @@ def bwrap_command(bwrap: str, binds: Binds, *, staging: Path, connection_file: P
             *_system_binds(binds), *_python_binds(binds), *_private_mounts(limits),
             *_staged(binds, staging),
             "--size", str(RESULTS_MB * 2**20), "--tmpfs", f"{SCRATCH}/{RESULTS}",
-            "--ro-bind-data", binds._fd(connection_file, os.O_RDONLY), CONNECTION_FILE,
+            *binds.data(connection_file, CONNECTION_FILE),
             *SEAL, *_environment(environ), "--chdir", "/",
             kernel_cmd[0], "-c", LAUNCHER, json.dumps(limits.rlimits()), str(ready_fd),
             *kernel_cmd]
