@@ -16,6 +16,7 @@ import pytest
 
 from nst_utils import config
 from nst_utils import weights as W
+from nst_utils.weights import checksum
 from nst_utils.errors import WeightsError
 
 try:
@@ -112,11 +113,11 @@ def test_md5_is_cached_until_the_file_changes(isolated_search, weight_files, mon
         calls.append(p)
         return real(p, **kw)
 
-    monkeypatch.setattr(W, "file_md5", counting)
+    monkeypatch.setattr(checksum, "file_md5", counting)
     first = W.cached_md5(path)
     assert W.cached_md5(path) == first and len(calls) == 1
     # A new process (empty memory) still finds it in the on-disk cache.
-    monkeypatch.setattr(W, "_VERIFIED_IN_MEMORY", {})
+    monkeypatch.setattr(checksum, "_VERIFIED_IN_MEMORY", {})
     assert W.cached_md5(path) == first and len(calls) == 1
     assert (isolated_search["root"] / "cache" / "nst-course" / "verified-weights.json").is_file()
     # Changing the file invalidates the entry.

@@ -20,6 +20,7 @@ import scipy.io
 
 from nst_utils import config
 from nst_utils import weights as W
+from nst_utils.weights import checksum
 
 
 def conv_to_matconvnet_name(name: str) -> str:
@@ -119,5 +120,5 @@ def isolated_search(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv(config.WEIGHTS_ENV_VAR, raising=False)
-    monkeypatch.setattr(W, "_VERIFIED_IN_MEMORY", {})
+    monkeypatch.setattr(checksum, "_VERIFIED_IN_MEMORY", {})
     return {"pretrained": pretrained, "keras_cache": keras_home / "models", "root": tmp_path}
