@@ -112,7 +112,7 @@ HINTS: dict[str, dict[str, str]] = {
         "compiled": "your train_step is compiled with @tf.function, and it cannot meet a second "
         "optimiser: Adam creates its own variables the first time it is used, and a compiled "
         "function may create variables only on its first call. Remove the decorator; the "
-        "painting engine compiles your step itself, once per painting.",
+        "painting engine compiles your step itself.",
         "cost_after_update": "the pixels are right but the returned cost is not the one from "
         "before the update. Return the J you computed under the tape; do not recompute it.",
     },
