@@ -1,4 +1,4 @@
-"""The course speaks in its own words.
+"""The course speaks in its own words, and every figure is also told in words.
 
 The assignment this course grew from (``../shared/reference/seed_assignment.txt``,
 beside the repository, not part of it) is background only. No run of 8 or more
@@ -94,3 +94,30 @@ def test_no_run_of_eight_words_from_the_seed(source, seed_runs):
     texts = _notebook_texts() if source == "notebooks" else _python_texts()
     found = {where: hits for where, text in texts if (hits := borrowed(text, seed_runs))}
     assert not found, f"passages that repeat the seed text word for word: {found}"
+
+
+def _draws(source: str) -> bool:
+    """Does the cell itself (not a function it defines) call a drawing function?"""
+    for statement in ast.parse(_MAGIC.sub("", source)).body:
+        if isinstance(statement, ast.FunctionDef):
+            continue
+        for node in ast.walk(statement):
+            name = getattr(getattr(node, "func", None), "id", "") if isinstance(node, ast.Call) else ""
+            if name.startswith("show_") or name in ("gallery", "plot_history"):
+                return True
+    return False
+
+
+def test_every_figure_has_a_description_in_words_beside_it():
+    """A learner who cannot see a figure reads what it shows in the cell before or after it."""
+    missing = []
+    for path in sorted(config.SOURCE_DIR.glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        text = ["".join(cell["source"]) for cell in cells]
+        for i, cell in enumerate(cells):
+            if cell["cell_type"] == "code" and _draws(text[i]):
+                beside = [text[j] for j in (i - 1, i + 1) if 0 <= j < len(cells)
+                          and cells[j]["cell_type"] == "markdown"]
+                if not any("in words" in t for t in beside):
+                    missing.append(f"{path.name}#{cell['id']}")
+    assert not missing, f"figures without a description in words beside them: {missing}"
