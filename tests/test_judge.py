@@ -135,3 +135,30 @@ def test_train_step_mistakes_get_a_specific_reason():
 
     verdict = _verdict("train_step", forgets_to_assign)
     assert "did not change" in verdict.summary()
+
+
+def test_rigged_objects_earn_nothing():
+    class Anything(float):
+        def __eq__(self, other):
+            return True
+
+        def numpy(self):
+            return self
+
+    verdict = _verdict("total_cost", lambda J_content, J_style, alpha=10, beta=40: Anything(0.0))
+    assert not verdict.passed and "not a TensorFlow tensor" in verdict.summary()
+
+
+def test_the_layer_style_cost_is_judged_with_the_reference_gram_matrix():
+    """A wrong gram_matrix costs points in notebook 02 only, never again in 03."""
+    layer = REFERENCE["compute_layer_style_cost"]
+    wrong_gram = lambda A: 2.0 * REFERENCE["gram_matrix"](A)  # noqa: E731
+    case_set = _case_set("compute_layer_style_cost")
+    layer.__globals__["gram_matrix"], saved = wrong_gram, layer.__globals__.get("gram_matrix")
+    try:
+        results = harness.run_cases("compute_layer_style_cost", layer, case_set.inputs, HELPERS)
+    finally:
+        layer.__globals__["gram_matrix"] = saved
+    verdict = judge.judge("compute_layer_style_cost", case_set.seed, case_set.inputs,
+                          case_set.expected, results)
+    assert verdict.passed, verdict.summary()
