@@ -65,8 +65,8 @@ def fingerprint() -> str:
     from autograder.template import assets_version
 
     digest = hashlib.sha256(assets_version().encode())
-    package_files = sorted(Path(__file__).parent.glob("*.py"))
-    package_files += sorted((config.REPO_ROOT / "nst_utils").rglob("*.py"))
+    package_files = sorted(Path(__file__).parent.glob("*.py"))  # the grader's code
+    package_files += sorted((config.REPO_ROOT / "nst_utils").glob("*.py"))  # the checks
     for path in package_files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
@@ -132,6 +132,7 @@ def engine(*, scheduler: str | None = None, workers: int = 1, security=None,
     from distributed import Client, LocalCluster
 
     with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+                          "distributed.scheduler.worker-saturation": 1.0,
                           "distributed.worker.daemon": False}):
         if scheduler is None:
             with LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
@@ -152,11 +153,16 @@ def engine(*, scheduler: str | None = None, workers: int = 1, security=None,
 
 
 def _prepare_scheduler(client) -> None:
-    """Exactly-once regrading on an existing cluster: a task may lose one worker, not two."""
-    def set_failures(dask_scheduler=None, allowed=ALLOWED_FAILURES):
-        dask_scheduler.allowed_failures = allowed
+    """Exactly-once regrading on an existing cluster: a task may lose one worker, not two.
 
-    client.run_on_scheduler(set_failures)
+    Workers hold no queue of tasks (saturation 1.0), so a worker that dies takes
+    down only the notebook it was grading, not the ones waiting behind it.
+    """
+    def settle(dask_scheduler=None, allowed=ALLOWED_FAILURES):
+        dask_scheduler.allowed_failures = allowed
+        dask_scheduler.WORKER_SATURATION = 1.0
+
+    client.run_on_scheduler(settle)
 
 
 def check_workers(client, expected: str, unsandboxed: bool = False,
@@ -191,12 +197,12 @@ def run(client, tasks: list[GradingTask], assets: Assets, on_done,
     died can never be stored twice. If ``on_done`` raises, the rest is cancelled.
     """
     from distributed import as_completed
-    from distributed.client import FutureCancelledError
     from distributed.scheduler import KilledWorker
 
-    shipped = client.scatter(assets, broadcast=True)
     run_id = os.urandom(4).hex()
-    futures = {client.submit(grader, task, shipped, pure=False,
+    # The assets travel inside every task (tens of kB): scattered data would be lost
+    # for good when the workers holding it die, and the tasks needing it with it.
+    futures = {client.submit(grader, task, assets, pure=False,
                              key=f"grade-{run_id}-{task.student}-{task.name}"): task
                for task in tasks}
     accepted = set()
@@ -212,8 +218,6 @@ def run(client, tasks: list[GradingTask], assets: Assets, on_done,
                 outcome = flagged(task, "worker died", "this notebook was being graded on two "
                                   "workers that both died (out of memory?); the next `grade` "
                                   "run grades it again")
-            except FutureCancelledError:
-                continue
             except Exception as error:  # noqa: BLE001 - one notebook's failure is flagged
                 outcome = flagged(task, "not graded", f"grading failed on the worker: {error!r}; "
                                   "the next `grade` run grades it again")

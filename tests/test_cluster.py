@@ -1,0 +1,123 @@
+"""Grading on a Dask cluster: workers that die, a scheduler that is not there.
+
+A scheduler and two workers run as separate processes on 127.0.0.1 (as an
+instructor would start them with ``dask scheduler`` / ``dask worker``). The
+grading of each notebook is a stand-in (``gradebook_fixtures.fake_grade``) that
+can kill the worker running it: what is tested is the engine around grading.
+"""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from autograder import cluster, gradebook
+from autograder.grade import grade
+from autograder import grade as grade_command
+from gradebook_fixtures import fake_grade, table, tiny_class
+
+TESTS = Path(__file__).parent
+CLASS = {"alice": None, "bob": None, "carol": None}
+ATTEMPTS_ENV = "NST_TEST_ATTEMPTS"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def scheduler(tmp_path_factory):
+    """``dask scheduler`` and two ``dask worker`` processes (with nannies) on the loopback."""
+    from distributed import Client
+
+    attempts = tmp_path_factory.mktemp("attempts")
+    env = dict(os.environ, PYTHONPATH=str(TESTS), **{ATTEMPTS_ENV: str(attempts)})
+    dask = str(Path(sys.executable).with_name("dask"))
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    processes = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port",
+                                   address.rsplit(":", 1)[1], "--no-dashboard"], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    processes += [subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--host",
+                                    "127.0.0.1", "--no-dashboard", "--death-timeout", "120"],
+                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                  for _ in range(2)]
+    try:
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=120)
+        yield address, attempts
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def killing_grade(task, assets):
+    """Bob's notebook 02 kills its worker once; carol's notebook 03 kills every worker."""
+    folder = Path(os.environ[ATTEMPTS_ENV])
+    tried = list(folder.glob(f"{task.student}-{task.name}-*"))
+    (folder / f"{task.student}-{task.name}-{uuid.uuid4().hex}").touch()
+    killer = (task.student == "bob" and task.name.startswith("02") and not tried) or \
+        (task.student == "carol" and task.name.startswith("03"))
+    if killer:
+        time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGKILL)  # the worker dies while it grades
+    return fake_grade(task, assets)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    course = tiny_class(tmp_path_factory.mktemp("reference"), CLASS)
+    grade(course, grader=fake_grade, quiet=True)
+    return table(gradebook.resolve_url(course))
+
+
+def test_a_killed_worker_is_replaced_and_its_notebook_graded_exactly_once(
+        scheduler, reference, tmp_path, capsys):
+    address, attempts = scheduler
+    course = tiny_class(tmp_path / "course", CLASS)
+    cluster.fingerprint.cache_clear()  # the version on disk now, as the workers read it
+    records = grade(course, scheduler=address, grader=killing_grade)
+    said = capsys.readouterr().err
+    for student in CLASS:  # each student filed once
+        assert len(re.findall(rf"\] {student}: ", said)) == 1, said
+    tries = {}
+    for path in attempts.iterdir():
+        student, name, _ = path.name.rsplit("-", 2)
+        tries[(student, name)] = tries.get((student, name), 0) + 1
+    # Regraded elsewhere. (A result still held by a worker that dies is computed
+    # again by Dask; the gradebook still receives it once.)
+    assert tries[("bob", "02_gram_matrix.ipynb")] >= 2
+    assert tries[("carol", "03_style_cost.ipynb")] == 2  # twice, then flagged: not a third
+    assert not records["bob"]["incomplete"] and records["carol"]["incomplete"]
+    flags = [f for nb in records["carol"]["notebooks"] for f in nb["flags"]]
+    assert [f["kind"] for f in flags] == ["worker died"]
+    got = table(gradebook.resolve_url(course))
+    assert got["totals"]["bob"] == reference["totals"]["bob"]
+
+    again = grade(course, scheduler=address, grader=fake_grade)  # carol is graded again
+    assert list(again) == ["carol"]
+    assert table(gradebook.resolve_url(course)) == reference
+
+
+def test_an_unreachable_scheduler_is_named_and_nothing_is_written(tmp_path, capsys):
+    course = tiny_class(tmp_path / "course", CLASS)
+    before = sorted(str(p.relative_to(course)) for p in course.rglob("*"))
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    assert grade_command.main(["--course", str(course), "--scheduler", address]) == 2
+    message = capsys.readouterr().err
+    assert f"cannot reach the Dask scheduler at {address}" in message
+    assert "nothing was graded or written" in message
+    assert sorted(str(p.relative_to(course)) for p in course.rglob("*")) == before
