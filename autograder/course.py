@@ -34,7 +34,7 @@ from autograder import cases
 from autograder.nbgrader_run import (JOB_ENV, course_env, kill_orphans, kill_tagged,  # noqa: F401
                                      link_config, run_nbgrader, spawn_nbgrader)
 from autograder.results import (GRADED_NOTEBOOKS, NotebookResult, SubmissionResult,  # noqa: F401
-                                dedupe, exercise_of_grade_id, gradebook_rows, read_results,
+                                dedupe, gradebook_rows, read_results,
                                 write_json)
 from autograder.template import (_cache_root, assets_version, build_assignment,  # noqa: F401
                                  copy_gradebook, source_notebooks, template_course)

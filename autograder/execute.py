@@ -35,7 +35,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
 from autograder import cases, judge
-from nst_utils import config, harness
+from nst_utils import cells, config, harness
 
 #: File of precomputed cases (written by the grading process, outside any kernel).
 CASES_ENV = "NST_GRADING_CASES"
@@ -92,8 +92,8 @@ class SealedExecute(Execute):
                 output_type="error", ename="DeadKernelError",
                 evalue="the kernel died while this cell ran; later cells were not run",
                 traceback=["DeadKernelError: the kernel died while this cell ran"]))
-        function = judge._graded_function(cell.get("metadata", {}).get("nbgrader", {}))
-        if function and cell.metadata.nbgrader.get("grade"):
+        function = judge.graded_function(cell)
+        if function:
             self._collect(function, cell, resources)
         return cell, resources
 
@@ -147,8 +147,7 @@ class SealedExecute(Execute):
 
 
 def _last_graded(nb) -> int:
-    graded = [index for index, cell in enumerate(nb.cells)
-              if cell.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    graded = [index for index, cell in enumerate(nb.cells) if cells.grading(cell).get("grade")]
     return graded[-1] if graded else len(nb.cells) - 1
 
 
@@ -161,6 +160,6 @@ class DropEmptyGradingMetadata(NbGraderPreprocessor):
     """
 
     def preprocess_cell(self, cell, resources, cell_index):
-        if "nbgrader" in cell.get("metadata", {}) and not cell.metadata.nbgrader.get("grade_id"):
+        if "nbgrader" in cell.get("metadata", {}) and not cells.grade_id(cell):
             del cell.metadata["nbgrader"]
         return cell, resources

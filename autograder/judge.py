@@ -20,7 +20,7 @@ import numpy as np
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from nst_utils import config
+from nst_utils import cells
 from nst_utils.harness import case_names
 
 #: Relative tolerance (of the largest expected magnitude) for float32 answers.
@@ -155,6 +155,13 @@ def _diagnose_step(field: str, problem: str, case: dict, wanted: dict, got: dict
 
 
 # ------------------------------------------------------------- preprocessor
+def graded_function(cell) -> str | None:
+    """The exercise a graded test cell scores (None for any other cell)."""
+    if cell.get("cell_type") != "code" or not cells.is_test(cell):
+        return None
+    return cells.exercise_of(cells.grade_id(cell))
+
+
 def verdict_outputs(verdict: Verdict | None, function: str) -> list:
     """What a graded test cell shows: nbgrader scores an ``error`` output 0."""
     if verdict is not None and verdict.passed:
@@ -184,20 +191,11 @@ class JudgeGradedCells(NbGraderPreprocessor):
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
-        grading = cell.get("metadata", {}).get("nbgrader", {})
-        function = _graded_function(grading)
-        if cell.cell_type != "code" or not grading.get("grade") or function is None:
+        function = graded_function(cell)
+        if function is None:
             return cell, resources
         verdict = self._verdicts.get(function)
         cell.outputs = verdict_outputs(verdict, function)
         if verdict is not None:
             cell.metadata["nst_verdict"] = verdict.as_json()
         return cell, resources
-
-
-def _graded_function(grading: dict) -> str | None:
-    grade_id = grading.get("grade_id") or ""
-    for exercise in config.EXERCISES:
-        if exercise.test_cell == grade_id:
-            return exercise.function
-    return None

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from autograder.course import run_nbgrader
-from nst_utils import config
+from nst_utils import cells, config
 
 FORBIDDEN = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
              "autograder")
@@ -60,14 +60,13 @@ def verify(release_dir: Path) -> list[str]:
     for name in sorted(present):
         notebook = json.loads((release_dir / name).read_text(encoding="utf-8"))
         for index, cell in enumerate(notebook["cells"], start=1):
-            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            source = cells.source(cell)
             for marker in FORBIDDEN:
                 if marker in source:
                     problems.append(f"{name} cell {index}: contains {marker!r}")
             if cell.get("outputs"):
                 problems.append(f"{name} cell {index}: has outputs")
-            grading = cell.get("metadata", {}).get("nbgrader", {})
-            if grading.get("solution") and cell["cell_type"] == "code":
+            if cells.grading(cell).get("solution") and cell["cell_type"] == "code":
                 if "raise NotImplementedError()" not in source:
                     problems.append(f"{name} cell {index}: graded cell is not a stub")
     for function, (notebook, _points) in config.GRADED_FUNCTIONS.items():

@@ -13,18 +13,12 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from nst_utils import config
+from nst_utils import cells, config
 
 #: Graded notebook -> the graded functions written in it.
 GRADED_NOTEBOOKS: dict[str, list[str]] = {}
 for _exercise in config.EXERCISES:
     GRADED_NOTEBOOKS.setdefault(_exercise.notebook, []).append(_exercise.function)
-
-
-def exercise_of_grade_id(grade_id: str) -> str | None:
-    """The graded function a test cell's ``grade_id`` scores (``test_<function>``)."""
-    name = grade_id[5:] if grade_id.startswith("test_") else grade_id
-    return name if name in config.GRADED_FUNCTIONS else None
 
 
 @dataclass
@@ -105,7 +99,7 @@ def _scores(gb, student: str, name: str) -> dict:
         return {}
     scores = {}
     for grade in submission.grades:
-        exercise = exercise_of_grade_id(grade.name)
+        exercise = cells.exercise_of(grade.name)
         if exercise is not None:
             scores[exercise] = {"points": float(grade.score or 0.0),
                                 "max_points": float(grade.max_score)}

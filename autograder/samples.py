@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import variants as variant_bank
-from nst_utils import config
+from nst_utils import cells, config
 
 POINTS = {f: p for f, (_nb, p) in config.GRADED_FUNCTIONS.items()}
 NOTEBOOK_OF = {f: nb for f, (nb, _p) in config.GRADED_FUNCTIONS.items()}
@@ -61,27 +61,12 @@ def _load(folder: Path) -> dict:
             for name in config.NOTEBOOKS}
 
 
-def _text(cell) -> str:
-    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-
-
-def _set_text(cell, text: str) -> None:
-    cell["source"] = text.splitlines(keepends=True)
-
-
-def _cell(notebook: dict, grade_id: str) -> dict:
-    for cell in notebook["cells"]:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
-            return cell
-    raise KeyError(grade_id)
-
-
 def reference_sources() -> dict:
     """The correct definition of each graded function, from the source notebooks."""
     sources = {}
     for function, notebook in NOTEBOOK_OF.items():
         source_nb = json.loads((config.SOURCE_DIR / notebook).read_text(encoding="utf-8"))
-        text = _text(_cell(source_nb, function))
+        text = cells.source(cells.find(source_nb, function))
         text = re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", "", text, flags=re.M)
         sources[function] = text
     return sources
@@ -102,7 +87,7 @@ class Builder:
         notebooks = self.fresh()
         for function, notebook in NOTEBOOK_OF.items():
             text = (sources or {}).get(function, self.correct[function])
-            _set_text(_cell(notebooks[notebook], function), text)
+            cells.set_source(cells.find(notebooks[notebook], function), text)
         return notebooks
 
 
@@ -117,7 +102,7 @@ def _fault_edits(builder: Builder) -> list[tuple[str, callable, float, list]]:
 
     def solution(function, text):
         def edit(nbs):
-            _set_text(_cell(nbs[NOTEBOOK_OF[function]], function), text)
+            cells.set_source(cells.find(nbs[NOTEBOOK_OF[function]], function), text)
         return edit
 
     def chain(*edits):
@@ -128,28 +113,28 @@ def _fault_edits(builder: Builder) -> list[tuple[str, callable, float, list]]:
 
     def delete_test(function):
         def edit(nbs):
-            cells = nbs[NOTEBOOK_OF[function]]["cells"]
-            cells.remove(_cell(nbs[NOTEBOOK_OF[function]], f"test_{function}"))
+            notebook = nbs[NOTEBOOK_OF[function]]
+            notebook["cells"].remove(cells.find(notebook, f"test_{function}"))
         return edit
 
     def edit_test(function):
         def edit(nbs):
-            cell = _cell(nbs[NOTEBOOK_OF[function]], f"test_{function}")
-            _set_text(cell, "# the checks were here\nprint('all public checks passed')\n")
+            cell = cells.find(nbs[NOTEBOOK_OF[function]], f"test_{function}")
+            cells.set_source(cell, "# the checks were here\nprint('all public checks passed')\n")
         return edit
 
     def duplicate(function):
         def edit(nbs):
-            cells = nbs[NOTEBOOK_OF[function]]["cells"]
-            original = _cell(nbs[NOTEBOOK_OF[function]], function)
+            notebook = nbs[NOTEBOOK_OF[function]]
+            original = cells.find(notebook, function)
             twin = copy.deepcopy(original)
             twin["id"] = twin.get("id", "cell") + "-copy"
-            cells.insert(cells.index(original) + 1, twin)
+            notebook["cells"].insert(notebook["cells"].index(original) + 1, twin)
         return edit
 
     def retype(function, grade_id):
         def edit(nbs):
-            cell = _cell(nbs[NOTEBOOK_OF[function]], grade_id)
+            cell = cells.find(nbs[NOTEBOOK_OF[function]], grade_id)
             cell["cell_type"] = "markdown"
             cell.pop("outputs", None)
             cell.pop("execution_count", None)

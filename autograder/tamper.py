@@ -26,7 +26,7 @@ import json
 import re
 from pathlib import Path
 
-from nst_utils import config
+from nst_utils import cells, config
 
 _CUT = "... Output truncated ..."
 _RAISED = re.compile(r"raised (\w*(?:Error|Exception|Exit))\b")
@@ -41,17 +41,8 @@ _RIGGED_DUNDERS = {"__eq__", "__ne__", "__float__", "__bool__", "__array__", "__
 
 
 def _exercise(notebook: str) -> str | None:
-    functions = [f for f, (nb, _p) in config.GRADED_FUNCTIONS.items() if nb == notebook]
-    return functions[0] if functions else None
-
-
-def _source(cell) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
-
-
-def _grading(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+    exercises = config.exercises_in(notebook)
+    return exercises[0].function if exercises else None
 
 
 def _flag(exercise, kind, detail) -> dict:
@@ -73,10 +64,10 @@ def inspect_outputs(executed: Path) -> tuple[list, list, dict]:
     except (OSError, ValueError) as exc:
         return errors, [_flag(exercise, "unreadable", f"autograded notebook unreadable: {exc}")], {}
     for index, cell in enumerate(notebook.get("cells", []), start=1):
-        grading = _grading(cell)
+        grading = cells.grading(cell)
         grade_id = grading.get("grade_id") or f"cell {index}"
-        cell_exercise = _cell_exercise(grade_id) or exercise
-        match = _RESTORED.match(_source(cell))
+        cell_exercise = cells.exercise_of(grade_id) or exercise
+        match = _RESTORED.match(cells.source(cell))
         if match:
             flags.append(_flag(cell_exercise, "restored cell",
                                f"test cell {match.group(1)} was missing and was put back"))
@@ -86,11 +77,6 @@ def inspect_outputs(executed: Path) -> tuple[list, list, dict]:
         for output in [*cell.get("outputs", []), *kernel]:
             _inspect_output(output, grading, grade_id, cell_exercise, errors, flags)
     return errors, flags, verdicts
-
-
-def _cell_exercise(grade_id: str) -> str | None:
-    name = grade_id[5:] if grade_id.startswith("test_") else grade_id
-    return name if name in config.GRADED_FUNCTIONS else None
 
 
 def _inspect_output(output, grading, grade_id, exercise, errors, flags) -> None:
@@ -123,64 +109,63 @@ def _release_cells(notebook: str) -> dict:
     path = config.RELEASE_DIR / notebook
     if not path.exists():
         return {}
-    cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
-    return {_grading(c)["grade_id"]: c for c in cells if _grading(c).get("grade_id")}
+    released = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    return {cells.grade_id(c): c for c in released if cells.grade_id(c)}
 
 
-def inspect_submission(submitted: Path, autograded: Path | None = None) -> list:
+def inspect_submission(submitted: Path) -> list:
     """Flags from the submitted notebook: changed structure and suspicious code."""
-    name = submitted.name
-    exercise = _exercise(name)
+    exercise = _exercise(submitted.name)
     try:
-        notebook = json.loads(submitted.read_text(encoding="utf-8"))
-        cells = notebook["cells"]
+        found = json.loads(submitted.read_text(encoding="utf-8"))["cells"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return [_flag(exercise, "unreadable", f"the submitted notebook is not valid: {exc}")]
-    flags = []
-    released = _release_cells(name)
-    seen: dict[str, int] = {}
-    for cell in cells:
-        grade_id = _grading(cell).get("grade_id")
-        if grade_id:
-            seen[grade_id] = seen.get(grade_id, 0) + 1
-            original = released.get(grade_id)
-            if original is None:
-                continue
-            if cell.get("cell_type") != original.get("cell_type"):
-                flags.append(_flag(exercise, "cell type changed",
-                                   f"{grade_id} was turned into a {cell.get('cell_type')} cell"))
-            if _grading(original).get("locked") and _source(cell).strip() != _source(original).strip():
-                flags.append(_flag(exercise, "edited test cell",
-                                   f"{grade_id} was edited (the original was graded)"))
-    for grade_id, count in seen.items():
-        if count > 1:
-            flags.append(_flag(exercise, "duplicated cell",
-                               f"{grade_id} appears {count} times (only the last one is graded)"))
-    for grade_id, original in released.items():
-        if grade_id not in seen:
-            kind = "deleted test cell" if _grading(original).get("grade") else "deleted cell"
-            flags.append(_flag(exercise, kind, f"{grade_id} was deleted"))
-    flags.extend(_suspicious_code(cells, exercise))
+    return (_structure_changes(found, _release_cells(submitted.name), exercise)
+            + _suspicious_code(found, exercise))
+
+
+def _structure_changes(found: list, released: dict, exercise: str | None) -> list:
+    """Graded cells retyped, edited, duplicated or deleted, compared with the release."""
+    flags, seen = [], {}
+    for cell in found:
+        identifier = cells.grade_id(cell)
+        original = released.get(identifier)
+        owner = cells.exercise_of(identifier) or exercise
+        seen[identifier] = seen.get(identifier, 0) + 1
+        if original is None:
+            continue
+        if cell.get("cell_type") != original.get("cell_type"):
+            flags.append(_flag(owner, "cell type changed",
+                               f"{identifier} was turned into a {cell.get('cell_type')} cell"))
+        if cells.grading(original).get("locked") and \
+                cells.source(cell).strip() != cells.source(original).strip():
+            flags.append(_flag(owner, "edited test cell",
+                               f"{identifier} was edited (the original was graded)"))
+    for identifier, count in seen.items():
+        if identifier and count > 1:
+            flags.append(_flag(cells.exercise_of(identifier) or exercise, "duplicated cell",
+                               f"{identifier} appears {count} times (only the last one is graded)"))
+    for identifier, original in released.items():
+        if identifier not in seen:
+            kind = "deleted test cell" if cells.grading(original).get("grade") else "deleted cell"
+            flags.append(_flag(cells.exercise_of(identifier) or exercise, kind,
+                               f"{identifier} was deleted"))
     return flags
 
 
-def _suspicious_code(cells: list, exercise: str | None) -> list:
+def _suspicious_code(found: list, exercise: str | None) -> list:
     """Scan the learner's code; a finding concerns the graded cell it first appears in."""
     flags, seen, code = [], set(), ""
-    for cell in cells:
-        if cell.get("cell_type") != "code" or _grading(cell).get("locked"):
+    for cell in found:
+        if cell.get("cell_type") != "code" or cells.grading(cell).get("locked"):
             continue
-        code += "\n" + _strip_magics(_source(cell))
-        owner = _cell_exercise(_grading(cell).get("grade_id") or "") or exercise
+        code += "\n" + cells.strip_magics(cells.source(cell))
+        owner = cells.exercise_of(cells.grade_id(cell)) or exercise
         for problem in scan_code(code):
             if problem not in seen:
                 seen.add(problem)
                 flags.append(_flag(owner, "suspicious code", problem))
     return flags
-
-
-def _strip_magics(text: str) -> str:
-    return "\n".join("" if re.match(r"^\s*[%!]", line) else line for line in text.splitlines())
 
 
 def _dotted(node) -> str | None:

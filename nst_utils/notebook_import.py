@@ -25,17 +25,16 @@ import ast
 import builtins
 import json
 import linecache
-import re
 import types
 from pathlib import Path
 from typing import Callable
 
+from nst_utils import cells as cells_
 from nst_utils.errors import NSTError, NotImplementedYet
 
 __all__ = ["import_functions", "load_definitions", "is_stub"]
 
 _LOADER_NAME = "import_functions"
-_MAGIC = re.compile(r"^\s*[%!]")
 
 
 def _notebook_code_cells(path: Path) -> list[str]:
@@ -57,13 +56,9 @@ def _notebook_code_cells(path: Path) -> list[str]:
     for cell in notebook.get("cells", []):
         if cell.get("cell_type") != "code":
             continue
-        grading = cell.get("metadata", {}).get("nbgrader", {})
-        if grading.get("grade") and not grading.get("solution"):
+        if cells_.is_test(cell):
             continue  # a check cell: it tests definitions, it defines nothing
-        source = cell.get("source", "")
-        if isinstance(source, list):
-            source = "".join(source)
-        cells.append(source)
+        cells.append(cells_.source(cell))
     return cells
 
 
@@ -156,7 +151,7 @@ def _load(path: Path) -> dict:
     stubs: set[str] = set()
     known = set(dir(builtins))
     for index, source in enumerate(_notebook_code_cells(path), start=1):
-        code = "\n".join("" if _MAGIC.match(line) else line for line in source.splitlines())
+        code = cells_.strip_magics(source)
         try:
             tree = ast.parse(code, filename=f"<{path.name}, code cell {index}>")
         except SyntaxError as exc:

@@ -9,8 +9,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_output
 
 from autograder import samples, tamper
-from autograder.course import GRADED_NOTEBOOKS, exercise_of_grade_id
-from nst_utils import config
+from autograder.course import GRADED_NOTEBOOKS
+from nst_utils import cells, config
 
 
 def _run_python(code: str) -> subprocess.CompletedProcess:
@@ -26,9 +26,9 @@ def test_commands_are_listed():
 
 
 def test_grade_ids_map_to_exercises():
-    assert exercise_of_grade_id("test_gram_matrix") == "gram_matrix"
-    assert exercise_of_grade_id("gram_matrix") == "gram_matrix"
-    assert exercise_of_grade_id("test_something_else") is None
+    assert cells.exercise_of("test_gram_matrix") == "gram_matrix"
+    assert cells.exercise_of("gram_matrix") == "gram_matrix"
+    assert cells.exercise_of("test_something_else") is None
     assert sorted(f for fs in GRADED_NOTEBOOKS.values() for f in fs) == sorted(
         config.GRADED_FUNCTIONS)
 
@@ -103,10 +103,9 @@ def test_structure_changes_are_flagged(tmp_path):
     builder = samples.Builder()
     notebooks = builder.filled()
     name = "02_gram_matrix.ipynb"
-    cells = notebooks[name]["cells"]
-    test_cell = samples._cell(notebooks[name], "test_gram_matrix")
-    cells.remove(test_cell)
-    cells.append(json.loads(json.dumps(samples._cell(notebooks[name], "gram_matrix"))))
+    found = notebooks[name]["cells"]
+    found.remove(cells.find(notebooks[name], "test_gram_matrix"))
+    found.append(json.loads(json.dumps(cells.find(notebooks[name], "gram_matrix"))))
     path = tmp_path / name
     path.write_text(json.dumps(notebooks[name]))
     kinds = {f["kind"] for f in tamper.inspect_submission(path)}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from nst_utils import config
+from nst_utils import cells, config
 
 SEED = config.REPO_ROOT.parent / "shared" / "reference" / "seed_assignment.txt"
 RUN = 8
@@ -28,7 +28,6 @@ RUN = 8
 _FORMULA = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
 _SIGNATURE = re.compile(r"^\s*def \w+\(.*$", re.M)
 _ARGUMENTS = re.compile(r"\b(\w+)\([^()]*\)")
-_MAGIC = re.compile(r"^\s*[%!].*$", re.M)
 
 
 def words(text: str) -> list[str]:
@@ -44,7 +43,7 @@ def runs(tokens: list[str], length: int = RUN) -> set[tuple[str, ...]]:
 
 def prose_of_code(source: str) -> str:
     """The human text in Python code: its string constants (docstrings, messages) and comments."""
-    tree = ast.parse(_MAGIC.sub("", source))
+    tree = ast.parse(cells.strip_magics(source))
     strings = [node.value for node in ast.walk(tree)
                if isinstance(node, ast.Constant) and isinstance(node.value, str)]
     return "\n".join(strings + re.findall(r"#[^\n]*", source))
@@ -53,8 +52,7 @@ def prose_of_code(source: str) -> str:
 def _notebook_texts():
     for path in sorted(config.SOURCE_DIR.glob("*.ipynb")):
         for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
-            source = cell["source"]
-            source = "".join(source) if isinstance(source, list) else source
+            source = cells.source(cell)
             text = source if cell["cell_type"] == "markdown" else prose_of_code(source)
             yield f"{path.name}#{cell.get('id')}", text
 
@@ -98,7 +96,7 @@ def test_no_run_of_eight_words_from_the_seed(source, seed_runs):
 
 def _draws(source: str) -> bool:
     """Does the cell itself (not a function it defines) call a drawing function?"""
-    for statement in ast.parse(_MAGIC.sub("", source)).body:
+    for statement in ast.parse(cells.strip_magics(source)).body:
         if isinstance(statement, ast.FunctionDef):
             continue
         for node in ast.walk(statement):
@@ -112,12 +110,12 @@ def test_every_figure_has_a_description_in_words_beside_it():
     """A learner who cannot see a figure reads what it shows in the cell before or after it."""
     missing = []
     for path in sorted(config.SOURCE_DIR.glob("*.ipynb")):
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        text = ["".join(cell["source"]) for cell in cells]
-        for i, cell in enumerate(cells):
+        notebook = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        text = [cells.source(cell) for cell in notebook]
+        for i, cell in enumerate(notebook):
             if cell["cell_type"] == "code" and _draws(text[i]):
-                beside = [text[j] for j in (i - 1, i + 1) if 0 <= j < len(cells)
-                          and cells[j]["cell_type"] == "markdown"]
+                beside = [text[j] for j in (i - 1, i + 1) if 0 <= j < len(notebook)
+                          and notebook[j]["cell_type"] == "markdown"]
                 if not any("in words" in t for t in beside):
                     missing.append(f"{path.name}#{cell['id']}")
     assert not missing, f"figures without a description in words beside them: {missing}"

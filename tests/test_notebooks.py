@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from autograder.release import verify
-from nst_utils import config
+from nst_utils import cells, config
 from nst_utils.notebook_runner import run_folder
 
 GRADING = {"NBGRADER_EXECUTION": "autograde"}
@@ -54,11 +54,7 @@ def test_release_has_a_stub_for_every_graded_function_and_no_solution():
 
 
 def _graded_test_cells(notebook):
-    return {
-        cell.id: cell for cell in notebook.cells
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade")
-        and not cell.metadata["nbgrader"].get("solution")
-    }
+    return {cell.id: cell for cell in notebook.cells if cells.is_test(cell)}
 
 
 @pytest.mark.slow
