@@ -37,7 +37,16 @@ Figures:
 * peak memory (resident set size) of each run, the counter reset before it.
 * ``notebook04_seconds``: wall time of notebook 04's run with its defaults, in
   a fresh Python process: from the start of the process (imports, VGG19,
-  images) to the final image (target <= 90 s).
+  images) to the final image (target <= 90 s); measured with compiled steps
+  kept (``after``) and with a fresh trace per run (``before``,
+  ``NST_REUSE_COMPILED=0``), ratio printed (target: <= 1).
+* ``notebook05``: wall time of executing notebook 05 (source, headless, a
+  fresh kernel) before (a fresh trace per run, as the engine worked before
+  it kept compiled steps) and after (kept), ratio printed (target <= 0.5);
+  whether its figures came out the same; and, in this process, whether a
+  few runs give identical images with and without kept steps.
+
+``--only reuse`` runs just the notebook 04 and 05 measurements.
 """
 
 from __future__ import annotations
@@ -124,18 +133,17 @@ class Baseline:
             learning_rate=config.LEARNING_RATE, beta_1=config.ADAM_BETA_1, epsilon=config.ADAM_EPSILON
         )
         optimizer.build([generated])  # as the engine does: one trace, not two (favours the baseline)
+        learner_step = costs["train_step"]  # the reference train_step (notebook 04)
+
+        def compute_cost(image):
+            a_G = extractor(image)
+            J_style = costs["compute_style_cost"](a_S, a_G)
+            J_content = costs["compute_content_cost"](a_C, a_G[config.CONTENT_LAYER])
+            return costs["total_cost"](J_content, J_style, alpha=config.ALPHA, beta=config.BETA)
 
         @tf.function
         def train_step(generated_image):
-            with tf.GradientTape() as tape:
-                a_G = extractor(generated_image)
-                J_style = costs["compute_style_cost"](a_S, a_G)
-                J_content = costs["compute_content_cost"](a_C, a_G[config.CONTENT_LAYER])
-                J = costs["total_cost"](J_content, J_style, alpha=config.ALPHA, beta=config.BETA)
-            grad = tape.gradient(J, generated_image)
-            optimizer.apply_gradients([(grad, generated_image)])
-            generated_image.assign(tf.clip_by_value(generated_image, 0.0, 1.0))
-            return J
+            return learner_step(generated_image, optimizer, compute_cost)
 
         self.generated, self.train_step = generated, train_step
         return self
@@ -162,7 +170,8 @@ import autograder.reference as ref
 result = style_transfer(
     config.DEFAULT_CONTENT_IMAGE, config.DEFAULT_STYLE_IMAGE,
     compute_content_cost=ref.compute_content_cost, compute_style_cost=ref.compute_style_cost,
-    total_cost=ref.total_cost, alpha=config.ALPHA, beta=config.BETA, save_every=25, seed=0,
+    total_cost=ref.total_cost, train_step=ref.train_step, alpha=config.ALPHA, beta=config.BETA,
+    save_every=25, seed=0,
     progress=False,
 )
 done = time.perf_counter()
@@ -174,11 +183,25 @@ print("NOTEBOOK04", json.dumps({
 """
 
 
-def run_notebook04() -> dict:
-    tick = time.perf_counter()
+def _children_cpu_seconds() -> float:
+    """CPU time (user + system) of this process's finished children: a figure a busy machine hardly moves."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _reuse_env(reuse: bool) -> dict:
+    from nst_utils.engine.settings import REUSE_ENV_VAR
+
+    return {REUSE_ENV_VAR: "1" if reuse else "0"}
+
+
+def run_notebook04(reuse: bool = True) -> dict:
+    tick, cpu = time.perf_counter(), _children_cpu_seconds()
     done = subprocess.run(
         [sys.executable, "-c", NOTEBOOK04], cwd=ROOT, capture_output=True, text=True, timeout=900,
-        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+        env={**__import__("os").environ, "PYTHONPATH": str(ROOT), **_reuse_env(reuse)},
     )
     wall = time.perf_counter() - tick
     line = next((l for l in done.stdout.splitlines() if l.startswith("NOTEBOOK04 ")), None)
@@ -186,7 +209,102 @@ def run_notebook04() -> dict:
         return {"error": (done.stderr or done.stdout)[-2000:]}
     figures = json.loads(line.split(" ", 1)[1])
     figures["seconds_wall_including_python_start"] = wall
+    figures["cpu_seconds"] = round(_children_cpu_seconds() - cpu, 2)
     return figures
+
+
+# ---------------------------------------------------------------------------
+# Notebook 05 (some twenty short runs): a fresh trace per run, or compiled steps kept
+# ---------------------------------------------------------------------------
+def _figures(executed) -> dict[str, list[str]]:
+    """The PNG figures of each code cell of an executed notebook, by cell id."""
+    return {cell.get("id"): [o["data"]["image/png"] for o in cell.get("outputs", [])
+                             if "image/png" in o.get("data", {})]
+            for cell in executed.cells if cell.cell_type == "code"}
+
+
+def run_notebook05(reuse: bool) -> dict:
+    """Execute notebook 05 (source) headless in a fresh kernel; its wall time and figures."""
+    from nst_utils.notebook_runner import run_folder
+
+    cpu = _children_cpu_seconds()
+    [result] = run_folder(config.SOURCE_DIR, ["05_going_further.ipynb"], env=_reuse_env(reuse),
+                          timeout=900, echo=lambda *_: None)
+    return {"seconds": round(result.seconds, 2), "cpu_seconds": round(_children_cpu_seconds() - cpu, 2),
+            "ok": result.ok, "errors": result.errors[:3], "figures": _figures(result.executed)}
+
+
+def compare_notebook05() -> dict:
+    before, after = run_notebook05(reuse=False), run_notebook05(reuse=True)
+    cells = [c for c in before["figures"] if before["figures"][c]]
+    differ = [c for c in cells if before["figures"][c] != after["figures"].get(c)]
+    return {
+        "before_seconds": before["seconds"], "after_seconds": after["seconds"],
+        "ratio": round(after["seconds"] / before["seconds"], 4),
+        "before_cpu_seconds": before["cpu_seconds"], "after_cpu_seconds": after["cpu_seconds"],
+        "cpu_ratio": round(after["cpu_seconds"] / max(before["cpu_seconds"], 1e-9), 4),
+        "ok": before["ok"] and after["ok"], "errors": before["errors"] + after["errors"],
+        "cells_with_figures": len(cells), "cells_whose_figures_differ": differ,
+    }
+
+
+def same_images(vgg, costs, size=(96, 128), steps=8) -> dict:
+    """A few runs in a row, with and without kept compiled steps: identical images?"""
+    from nst_utils.transfer import style_transfer
+
+    runs = [{"beta": 40.0}, {"beta": 1000.0, "style": "mosaic.png"}, {"beta": 40.0, "tv_weight": 1e3}]
+    worst = 0.0
+    for options in runs:
+        images = []
+        for reuse in (False, True):
+            chosen = {"style": config.DEFAULT_STYLE_IMAGE, **options}
+            style = chosen.pop("style")
+            result = style_transfer(config.DEFAULT_CONTENT_IMAGE, style, **costs, model=vgg, size=size,
+                                    steps=steps, seed=0, progress=False, reuse_compiled=reuse, **chosen)
+            images.append(result.image)
+        worst = max(worst, float(np.abs(images[0] - images[1]).max()))
+    return {"runs": len(runs), "max_abs_difference": worst, "identical": worst == 0.0}
+
+
+def print_reuse(report: dict) -> None:
+    for name in ("notebook04_reuse", "notebook05"):
+        figures = report.get(name)
+        if figures is None:
+            continue
+        if not figures.get("ok", True) or "error" in figures:
+            print(f"{name}: FAILED {figures.get('errors') or figures.get('error')}")
+            continue
+        print(f"{name}: before (fresh trace per run) {figures['before_seconds']:.1f} s, after (compiled "
+              f"steps kept) {figures['after_seconds']:.1f} s -> ratio {figures['ratio']:.3f} "
+              f"(target {'<= 0.5' if name == 'notebook05' else '<= 1'}); CPU seconds "
+              f"{figures['before_cpu_seconds']:.1f} -> {figures['after_cpu_seconds']:.1f}, ratio {figures['cpu_ratio']:.3f}")
+    if "notebook05" in report and report["notebook05"].get("ok"):
+        n = report["notebook05"]
+        print(f"notebook05 figures: {n['cells_with_figures']} cells with figures; differing: "
+              f"{n['cells_whose_figures_differ'] or 'none'}")
+    if "same_images" in report:
+        i = report["same_images"]
+        print(f"same seed, kept vs fresh steps: {i['runs']} runs, max |difference| {i['max_abs_difference']} "
+              f"-> {'identical' if i['identical'] else 'NOT identical'}")
+
+
+def measure_reuse(report: dict, vgg, costs) -> None:
+    """Notebook 04 (fresh processes) and notebook 05 (fresh kernels), before and after; identical images."""
+    print("[reuse] identical images with and without kept steps ...", flush=True)
+    report["same_images"] = same_images(vgg, costs)
+    print("[reuse] notebook 04, fresh process: before, then after ...", flush=True)
+    before, after = run_notebook04(reuse=False), run_notebook04(reuse=True)
+    if "error" in before or "error" in after:
+        report["notebook04_reuse"] = {"error": before.get("error") or after.get("error")}
+    else:
+        b, a = before["seconds_wall_including_python_start"], after["seconds_wall_including_python_start"]
+        cpu_b, cpu_a = before["cpu_seconds"], after["cpu_seconds"]
+        report["notebook04_reuse"] = {"before_seconds": round(b, 2), "after_seconds": round(a, 2),
+                                      "ratio": round(a / b, 4), "before_cpu_seconds": cpu_b,
+                                      "after_cpu_seconds": cpu_a, "cpu_ratio": round(cpu_a / max(cpu_b, 1e-9), 4),
+                                      "after": after}
+    print("[reuse] notebook 05, fresh kernel: before, then after ...", flush=True)
+    report["notebook05"] = compare_notebook05()
 
 
 # ---------------------------------------------------------------------------
@@ -205,6 +323,8 @@ def main(argv=None) -> int:
     parser.add_argument("--precision", default="float32", help="ours, for the time-to-loss run")
     parser.add_argument("--coarse-to-fine", type=float, nargs="*", default=None)
     parser.add_argument("--skip-notebook04", action="store_true")
+    parser.add_argument("--only", choices=("all", "reuse"), default="all",
+                        help="reuse: only notebook 04 and 05 before/after kept compiled steps")
     args = parser.parse_args(argv)
     height, width = (int(v) for v in args.size.lower().split("x"))
     size = (height, width)
@@ -215,11 +335,8 @@ def main(argv=None) -> int:
     from nst_utils.transfer import style_transfer
     from nst_utils.vgg19 import load_vgg19
 
-    costs = {
-        "compute_content_cost": reference.compute_content_cost,
-        "compute_style_cost": reference.compute_style_cost,
-        "total_cost": reference.total_cost,
-    }
+    costs = {name: getattr(reference, name)  # the costs and the train_step the engine drives
+             for name in ("compute_content_cost", "compute_style_cost", "total_cost", "train_step")}
     vgg = load_vgg19("auto")
     layers = [name for name, _ in config.STYLE_LAYERS] + [config.CONTENT_LAYER]
     extractor = FeatureExtractor(layers, model=vgg)
@@ -253,7 +370,15 @@ def main(argv=None) -> int:
             f"course TF2 recipe: content+U(-0.25,0.25) start, tf.function step, Adam(lr={config.LEARNING_RATE}, "
             f"beta_1={config.ADAM_BETA_1}, epsilon={config.ADAM_EPSILON}), clip to [0,1], float32"
         ),
+        "baseline_step": "the reference train_step (notebook 04) in a tf.function",
     }
+    if args.only == "reuse":
+        measure_reuse(report, vgg, costs)
+        print(f"machine: {report['machine']}; VGG19 weights: {report['weights']}")
+        print_reuse(report)
+        if args.json:
+            print(json.dumps(report, default=float))
+        return 0
 
     # 1. The baseline: 100 steps, its wall time and the loss it reaches.
     print(f"[1/4] baseline, {args.steps} steps ...", flush=True)
@@ -322,6 +447,8 @@ def main(argv=None) -> int:
         report["notebook04"] = run_notebook04()
         report["notebook04_seconds"] = report["notebook04"].get("seconds_wall_including_python_start")
 
+    measure_reuse(report, vgg, costs)
+
     # Report.
     print(f"machine: {report['machine']}; VGG19 weights: {report['weights']}; size {height}x{width}")
     print(f"objective: {report['objective']}")
@@ -348,6 +475,7 @@ def main(argv=None) -> int:
                   f"{n['seconds_wall_including_python_start']:.1f} s from process start "
                   f"({n['style_transfer_seconds']:.1f} s in style_transfer), J {n['first_J']:.4g} -> {n['final_J']:.4g} "
                   "(target <= 90 s)")
+    print_reuse(report)
     if args.json:
         print(json.dumps(report, default=float))
     return 0

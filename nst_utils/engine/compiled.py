@@ -24,7 +24,7 @@ from nst_utils._tf import tf
 from nst_utils.engine.errors import SettingsError
 from nst_utils.engine.learner import NEVER_CALLED
 
-__all__ = ["AdamStep", "LbfgsStep", "compiled_step", "forget_compiled_steps"]
+__all__ = ["AdamStep", "LbfgsStep", "compiled_step"]
 
 #: How many compiled steps are kept (least recently used goes first).
 CAPACITY = 8
@@ -135,8 +135,3 @@ def compiled_step(optimizer: str, objective, shape: tuple[int, ...], reuse: bool
         while len(_CACHE) > CAPACITY:
             _CACHE.popitem(last=False)
     return step
-
-
-def forget_compiled_steps() -> None:
-    """Drop every kept compiled step (the next run traces afresh)."""
-    _CACHE.clear()

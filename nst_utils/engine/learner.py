@@ -83,7 +83,9 @@ def _probes(functions: LearnerFunctions) -> dict[str, Callable[[], object]]:
             calls.append(generated)
             return tf.reduce_sum(tf.square(generated))
 
-        functions.train_step(image, keras.optimizers.Adam(learning_rate=0.1), cost)
+        optimizer = keras.optimizers.Adam(learning_rate=0.1)
+        optimizer.build([image])  # as the engine does: no variables made inside the learner's step
+        functions.train_step(image, optimizer, cost)
         if not calls:
             raise SettingsError(NEVER_CALLED)
 
