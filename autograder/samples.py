@@ -96,77 +96,84 @@ def _wrong(exercise: str) -> str:
 
 
 # ----------------------------------------------------------------- the bank
+# Edits of a submission (a dict of notebooks), used to build the broken samples.
+def _solution(function, text):
+    def edit(nbs):
+        cells.set_source(cells.find(nbs[NOTEBOOK_OF[function]], function), text)
+    return edit
+
+
+def _chain(*edits):
+    def edit(nbs):
+        for each in edits:
+            each(nbs)
+    return edit
+
+
+def _delete_test(function):
+    def edit(nbs):
+        notebook = nbs[NOTEBOOK_OF[function]]
+        notebook["cells"].remove(cells.find(notebook, f"test_{function}"))
+    return edit
+
+
+def _edit_test(function):
+    def edit(nbs):
+        cell = cells.find(nbs[NOTEBOOK_OF[function]], f"test_{function}")
+        cells.set_source(cell, "# the checks were here\nprint('all public checks passed')\n")
+    return edit
+
+
+def _duplicate(function):
+    def edit(nbs):
+        notebook = nbs[NOTEBOOK_OF[function]]
+        original = cells.find(notebook, function)
+        twin = copy.deepcopy(original)
+        twin["id"] = twin.get("id", "cell") + "-copy"
+        notebook["cells"].insert(notebook["cells"].index(original) + 1, twin)
+    return edit
+
+
+def _retype(function, grade_id):
+    def edit(nbs):
+        cell = cells.find(nbs[NOTEBOOK_OF[function]], grade_id)
+        cell["cell_type"] = "markdown"
+        cell.pop("outputs", None)
+        cell.pop("execution_count", None)
+    return edit
+
+
+def _with_body(text: str, lines: list[str]) -> str:
+    """A function's source with extra statements at the top of its body (after the docstring)."""
+    head, docstring, rest = text.split('"""', 2)
+    extra = "".join(f"    {line}\n" for line in lines)
+    return f'{head}"""{docstring}"""\n{extra}' + rest.lstrip("\n")
+
+
 def _fault_edits(builder: Builder) -> list[tuple[str, callable, float, list]]:
     """(exercise, edit(notebooks), expected points, flag kinds) for each kind of broken work."""
     C, G, L, T = ("compute_content_cost", "gram_matrix", "compute_layer_style_cost", "total_cost")
-
-    def solution(function, text):
-        def edit(nbs):
-            cells.set_source(cells.find(nbs[NOTEBOOK_OF[function]], function), text)
-        return edit
-
-    def chain(*edits):
-        def edit(nbs):
-            for e in edits:
-                e(nbs)
-        return edit
-
-    def delete_test(function):
-        def edit(nbs):
-            notebook = nbs[NOTEBOOK_OF[function]]
-            notebook["cells"].remove(cells.find(notebook, f"test_{function}"))
-        return edit
-
-    def edit_test(function):
-        def edit(nbs):
-            cell = cells.find(nbs[NOTEBOOK_OF[function]], f"test_{function}")
-            cells.set_source(cell, "# the checks were here\nprint('all public checks passed')\n")
-        return edit
-
-    def duplicate(function):
-        def edit(nbs):
-            notebook = nbs[NOTEBOOK_OF[function]]
-            original = cells.find(notebook, function)
-            twin = copy.deepcopy(original)
-            twin["id"] = twin.get("id", "cell") + "-copy"
-            notebook["cells"].insert(notebook["cells"].index(original) + 1, twin)
-        return edit
-
-    def retype(function, grade_id):
-        def edit(nbs):
-            cell = cells.find(nbs[NOTEBOOK_OF[function]], grade_id)
-            cell["cell_type"] = "markdown"
-            cell.pop("outputs", None)
-            cell.pop("execution_count", None)
-        return edit
-
-    def body(function, lines):
-        """The correct function with extra statements at the top of its body."""
-        text = builder.correct[function]
-        head, rest = text.split('"""', 2)[0:2], text.split('"""', 2)[2]
-        indent = "    "
-        extra = "".join(f"{indent}{line}\n" for line in lines)
-        return f'{head[0]}"""{head[1]}"""\n{extra}' + rest.lstrip("\n")
-
+    right = builder.correct
     return [
         # one submission's worth per notebook, in order 01, 02, 03, 04
-        (C, solution(C, body(C, ["while True:", "    pass"])), 0.0, ["timeout"]),
-        (G, solution(G, body(G, ["raise ValueError('not today')"])), 0.0, ["exception"]),
-        (L, solution(L, builder.correct[L].replace("tf.reshape(a_S", "tf.reshape((a_S", 1)),
-         0.0, ["exception"]),
-        (T, solution(T, body(T, ["import os", "os._exit(1)"])), 0.0, ["dead kernel"]),
+        (C, _solution(C, _with_body(right[C], ["while True:", "    pass"])), 0.0, ["timeout"]),
+        (G, _solution(G, _with_body(right[G], ["raise ValueError('not today')"])), 0.0,
+         ["exception"]),
+        (L, _solution(L, right[L] + "\nunfinished = (\n"), 0.0, ["exception"]),
+        (T, _solution(T, _with_body(right[T], ["import os", "os._exit(1)"])), 0.0,
+         ["dead kernel"]),
         # second submission
-        (C, solution(C, body(C, ["import numpy as np", "hog = []",
-                                 "while True:", "    hog.append(np.ones(2**25))"])),
+        (C, _solution(C, _with_body(right[C], ["import numpy as np", "hog = []", "while True:",
+                                               "    hog.append(np.ones(2**25))"])),
          0.0, ["memory"]),
-        (G, solution(G, builder.correct[G] + "\nfor i in range(1_000_000):\n    print(i)\n"),
+        (G, _solution(G, right[G] + "\nfor i in range(1_000_000):\n    print(i)\n"),
          2.0, ["output limited"]),
-        (L, chain(solution(L, _wrong(L)), delete_test(L)), 0.0,
+        (L, _chain(_solution(L, _wrong(L)), _delete_test(L)), 0.0,
          ["deleted test cell", "restored cell"]),
-        (T, chain(solution(T, _wrong(T)), edit_test(T)), 0.0, ["edited test cell"]),
+        (T, _chain(_solution(T, _wrong(T)), _edit_test(T)), 0.0, ["edited test cell"]),
         # third submission
-        (C, duplicate(C), 2.0, ["duplicated cell"]),
-        (G, retype(G, f"test_{G}"), 2.0, ["cell type changed"]),
+        (C, _duplicate(C), 2.0, ["duplicated cell"]),
+        (G, _retype(G, f"test_{G}"), 2.0, ["cell type changed"]),
     ]
 
 

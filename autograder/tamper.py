@@ -190,8 +190,18 @@ def scan_code(source: str) -> list[str]:
         tree = ast.parse(source)
     except SyntaxError:
         return []  # a syntax error is an error, not tampering; it shows in the output
-    problems = []
-    aliases = {}
+    problems, watched = _imports(tree)
+    for node in ast.walk(tree):
+        for finder in (_assignments, _calls, _rigged_classes, _touches):
+            problems.extend(finder(node, watched))
+    replaced = {p.split(" ", 1)[1] for p in problems if p.startswith("replaces ")}
+    return [p for p in dict.fromkeys(problems)
+            if not (p.startswith("touches ") and p.split(" ", 1)[1] in replaced)]
+
+
+def _imports(tree) -> tuple[list[str], set[str]]:
+    """Problems in import statements, and every name under which a watched module is reached."""
+    problems, aliases = [], {}
     for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:
@@ -199,56 +209,68 @@ def scan_code(source: str) -> list[str]:
                 aliases[alias.asname or alias.name.split(".")[0]] = root.split(".")[0]
                 if root.split(".")[0] == "autograder" or alias.name.startswith("autograder"):
                     problems.append("imports the autograder")
-    watched = _WATCHED_ROOTS | {a for a, root in aliases.items() if root in _WATCHED_ROOTS}
-    for node in ast.walk(tree):
-        targets = []
-        if isinstance(node, ast.Assign):
-            targets = node.targets
-        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-            targets = [node.target]
-        elif isinstance(node, ast.Delete):
-            targets = node.targets
-        flat = []
-        for target in targets:
-            flat.extend(target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target])
-        for part in flat:
-            if isinstance(part, ast.Attribute):
-                dotted = _dotted(part) or ""
-                root = dotted.split(".")[0]
-                if root in watched or "get_ipython()" in dotted or "showtraceback" in dotted:
-                    problems.append(f"replaces {dotted}")
-            elif isinstance(part, ast.Subscript):
-                dotted = _dotted(part.value) or ""
-                if dotted in {"sys.modules", "builtins.__dict__", "__builtins__"} \
-                        or dotted.endswith("__dict__") or dotted.endswith("__globals__"):
-                    problems.append(f"writes into {dotted}")
-        if isinstance(node, ast.Call):
-            dotted = _dotted(node.func) or ""
-            last = dotted.split(".")[-1]
-            if last in {"setattr", "delattr"} and node.args:
-                target = _dotted(node.args[0]) or ""
-                if target.split(".")[0] in watched or "get_ipython" in target:
-                    problems.append(f"calls {last} on {target}")
-            if last in {"set_custom_exc", "register_post_execute"} or dotted.endswith("excepthook"):
-                problems.append(f"changes error handling ({dotted})")
-            if dotted in {"os._exit", "sys.exit", "os.kill", "os.abort"}:
-                problems.append(f"calls {dotted}")
-            if last == "patch" and "mock" in dotted:
-                problems.append(f"uses {dotted}")
-        if isinstance(node, ast.ClassDef):
-            for item in node.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) \
-                        and item.name in _RIGGED_DUNDERS:
-                    problems.append(f"class {node.name} defines {item.name}")
-        if isinstance(node, ast.Attribute) and node.attr in {"showtraceback", "_showtraceback",
-                                                             "excepthook", "InteractiveTB"}:
-            touched = _dotted(node) or node.attr
-            if f"replaces {touched}" not in problems:
-                problems.append(f"touches {touched}")
-        if isinstance(node, ast.Name) and node.id == "ctypes":
-            problems.append("uses ctypes")
-    unique = []
-    for problem in problems:
-        if problem not in unique:
-            unique.append(problem)
-    return unique
+    return problems, _WATCHED_ROOTS | {a for a, root in aliases.items() if root in _WATCHED_ROOTS}
+
+
+def _targets(node) -> list:
+    if isinstance(node, (ast.Assign, ast.Delete)):
+        targets = node.targets
+    elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+        targets = [node.target]
+    else:
+        return []
+    flat = []
+    for target in targets:
+        flat.extend(target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target])
+    return flat
+
+
+def _assignments(node, watched) -> list[str]:
+    problems = []
+    for part in _targets(node):
+        if isinstance(part, ast.Attribute):
+            dotted = _dotted(part) or ""
+            if dotted.split(".")[0] in watched or "get_ipython()" in dotted \
+                    or "showtraceback" in dotted:
+                problems.append(f"replaces {dotted}")
+        elif isinstance(part, ast.Subscript):
+            dotted = _dotted(part.value) or ""
+            if dotted in {"sys.modules", "builtins.__dict__", "__builtins__"} \
+                    or dotted.endswith(("__dict__", "__globals__")):
+                problems.append(f"writes into {dotted}")
+    return problems
+
+
+def _calls(node, watched) -> list[str]:
+    if not isinstance(node, ast.Call):
+        return []
+    problems, dotted = [], _dotted(node.func) or ""
+    last = dotted.split(".")[-1]
+    if last in {"setattr", "delattr"} and node.args:
+        target = _dotted(node.args[0]) or ""
+        if target.split(".")[0] in watched or "get_ipython" in target:
+            problems.append(f"calls {last} on {target}")
+    if last in {"set_custom_exc", "register_post_execute"} or dotted.endswith("excepthook"):
+        problems.append(f"changes error handling ({dotted})")
+    if dotted in {"os._exit", "sys.exit", "os.kill", "os.abort"}:
+        problems.append(f"calls {dotted}")
+    if last == "patch" and "mock" in dotted:
+        problems.append(f"uses {dotted}")
+    return problems
+
+
+def _rigged_classes(node, watched) -> list[str]:
+    if not isinstance(node, ast.ClassDef):
+        return []
+    return [f"class {node.name} defines {item.name}" for item in node.body
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and item.name in _RIGGED_DUNDERS]
+
+
+def _touches(node, watched) -> list[str]:
+    if isinstance(node, ast.Name) and node.id == "ctypes":
+        return ["uses ctypes"]
+    if isinstance(node, ast.Attribute) and node.attr in {"showtraceback", "_showtraceback",
+                                                         "excepthook", "InteractiveTB"}:
+        return [f"touches {_dotted(node) or node.attr}"]
+    return []
