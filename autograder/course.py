@@ -32,7 +32,8 @@ from pathlib import Path
 
 from autograder import cases
 from autograder.nbgrader_run import (JOB_ENV, course_env, kill_orphans, kill_tagged,  # noqa: F401
-                                     link_config, run_nbgrader, spawn_nbgrader)
+                                     link_config, notebook_timeout, run_nbgrader,
+                                     spawn_nbgrader)
 from autograder.results import (GRADED_NOTEBOOKS, NotebookResult, SubmissionResult,  # noqa: F401
                                 dedupe, gradebook_rows, read_results,
                                 write_json)
@@ -226,12 +227,6 @@ def _missing(task: GradingTask) -> TaskOutcome:
 def _last_error(log: str) -> str:
     lines = [line for line in log.splitlines() if "ERROR" in line or "Error" in line]
     return (lines[-1] if lines else "see the log")[-200:]
-
-
-def notebook_timeout() -> float:
-    """Wall-clock limit of one notebook (all its cells), beyond the per-cell limit."""
-    cell = int(os.environ.get("NST_CELL_TIMEOUT", "90"))
-    return float(os.environ.get("NST_NOTEBOOK_TIMEOUT", str(3 * cell + 120)))
 
 
 def submission_jobs(files: list[Path], student: str, *, all_graded: bool = False,

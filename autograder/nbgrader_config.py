@@ -17,6 +17,8 @@ The meaning of every setting is explained in ``autograder/README.md``.
 import os
 from pathlib import Path
 
+from autograder.nbgrader_run import cell_timeout
+
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 
 _REPO = Path(__file__).resolve().parent.parent
@@ -43,7 +45,7 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # work to seconds, so a generous per-cell limit never fails honest work, and
 # still ends an infinite loop: the kernel is interrupted, the cell records a
 # CellTimeoutError, and the remaining cells run.
-c.Execute.timeout = int(os.environ.get("NST_CELL_TIMEOUT", "90"))
+c.Execute.timeout = cell_timeout()
 c.Execute.interrupt_on_timeout = True
 c.Execute.startup_timeout = 120
 c.Execute.extra_arguments = [

@@ -28,6 +28,16 @@ MEMORY_LIMIT = int(os.environ.get("NST_MEMORY_LIMIT_GB", "6")) * 2**30
 JOB_ENV = "NST_GRADING_JOB"
 
 
+def cell_timeout() -> int:
+    """Seconds one cell may run while grading (``$NST_CELL_TIMEOUT``, default 90)."""
+    return int(os.environ.get("NST_CELL_TIMEOUT", "90"))
+
+
+def notebook_timeout() -> float:
+    """Wall-clock limit of one notebook, all its cells (``$NST_NOTEBOOK_TIMEOUT``)."""
+    return float(os.environ.get("NST_NOTEBOOK_TIMEOUT", str(3 * cell_timeout() + 120)))
+
+
 def course_env(course_root: Path) -> dict:
     """Environment for nbgrader: this venv's tools first on PATH, one core per kernel."""
     env = tools_env()
