@@ -25,6 +25,9 @@ _REPO = Path(__file__).resolve().parent.parent
 _ROOT = os.environ.get("NST_COURSE_ROOT", str(_REPO / "notebooks"))
 
 c.CourseDirectory.root = _ROOT
+# A shared gradebook (PostgreSQL) for the formgrader, feedback and plain autograde.
+if os.environ.get("NST_GRADEBOOK_URL"):
+    c.CourseDirectory.db_url = os.environ["NST_GRADEBOOK_URL"]
 c.CourseDirectory.course_id = "nst-course"
 # Checkpoints, caches and the figures the notebooks save are never part of an assignment.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "output"]
@@ -104,12 +107,10 @@ c.Autograde.autograde_preprocessors = [
 ]
 
 # ------------------------------------------------------------------ feedback
-# Hidden tests disappear from feedback: their code (ClearHiddenTests) and the
-# tracebacks and outputs they produced (StripHiddenOutput keeps only the
-# assertion message a learner can act on).
+# Feedback shows the judge's verdicts (graded test cells hold nothing else).
+# ClearHiddenTests stays, so hidden tests an instructor might add never leak.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "autograder.feedback.StripHiddenOutput",
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

@@ -104,6 +104,7 @@ def spawn_nbgrader(argv: list[str], course: Path, log: Path, env: dict):
     """Start ``nbgrader ARGV`` in ``course`` (output to ``log``); return its process handle."""
     link_config(course)
     environment = course_env(course)
+    environment.pop("NST_GRADEBOOK_URL", None)  # a private course keeps its own gradebook
     environment.update(env)
     process = _fork_server().Process(target=_nbgrader_child,
                                      args=(list(argv), str(course), str(log), environment))
