@@ -70,16 +70,10 @@ def execute(path: Path, workdir: Path, *, timeout: int = 600, allow_errors: bool
         resources={"metadata": {"path": str(workdir)}},
     )
     started = time.perf_counter()
-    saved_env = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(_kernel_env(env))  # the kernel inherits this process's environment
     try:
-        client.execute()
+        client.execute(env=_kernel_env(env))  # the kernel's environment; ours is left alone
     except CellExecutionError:
         pass  # recorded below from the cell outputs
-    finally:
-        os.environ.clear()
-        os.environ.update(saved_env)
     result = RunResult(path.name, time.perf_counter() - started, executed=notebook)
     for cell in notebook.cells:
         for output in cell.get("outputs", []):

@@ -13,7 +13,7 @@ def _as_array(tensor) -> np.ndarray:
 
 
 def show_feature_maps(features: Mapping[str, object], channels: int = 6, *, cmap="magma"):
-    """One row per layer, showing the first ``channels`` feature maps of each.
+    """One row per layer, showing its ``channels`` most active feature maps (highest mean).
 
     ``features`` maps a layer name to its activations of shape (1, n_H, n_W, n_C),
     as returned by :class:`nst_utils.features.FeatureExtractor`. Each map is
