@@ -274,7 +274,16 @@ def load_image(path: PathLike, size: int | tuple[int, int] | None = None) -> tf.
     wanted = _check_size_argument(size)
     resolved = _resolve(path)
     where = f"'{path}'" if Path(path) == resolved else f"'{path}' ({resolved})"
+    _check_readable_file(path, resolved, where)
+    pixels = _decode(resolved, where)
+    height, width = pixels.shape[:2]
+    new_h, new_w = _target_shape(height, width, wanted, where)
+    pixels = _resize(pixels, new_h, new_w)
+    return tf.convert_to_tensor(pixels[None, ...], dtype=tf.float32)
 
+
+def _check_readable_file(path: PathLike, resolved: Path, where: str) -> None:
+    """Refuse, with a message that says what to do, a path that is no image file to read."""
     if not resolved.exists():
         raise ImageError(
             f"Image file not found: '{path}' (looked for {Path(path).expanduser().absolute()}"
@@ -303,6 +312,9 @@ def load_image(path: PathLike, size: int | tuple[int, int] | None = None) -> tf.
             "saving. Replace it with the real image."
         )
 
+
+def _decode(resolved: Path, where: str) -> np.ndarray:
+    """The file's pixels as float RGB in [0, 1], the right way up (size checked first)."""
     image = _open_checked(resolved, where)
     try:
         with image:
@@ -318,14 +330,9 @@ def load_image(path: PathLike, size: int | tuple[int, int] | None = None) -> tf.
                     f"{where} is damaged or incomplete and could not be decoded ({exc}). "
                     "Download or export it again, or open it in an image viewer to check."
                 ) from exc
-            pixels = _to_float_rgb(upright)
+            return _to_float_rgb(upright)
     except MemoryError as exc:  # pragma: no cover - depends on the machine
         raise ImageError(f"{where} is too large to decode in the memory available.") from exc
-
-    height, width = pixels.shape[:2]
-    new_h, new_w = _target_shape(height, width, wanted, where)
-    pixels = _resize(pixels, new_h, new_w)
-    return tf.convert_to_tensor(pixels[None, ...], dtype=tf.float32)
 
 
 # ---------------------------------------------------------------------------
@@ -417,8 +424,19 @@ def save_image(image: Any, path: PathLike, *, overwrite: bool = True) -> Path:
     half-written image behind (and never damages an existing one).
     """
     target = Path(path).expanduser()
-    suffix = target.suffix.lower()
-    if suffix not in WRITE_FORMATS:
+    _check_writable_target(path, target, overwrite)
+    pixels = Image.fromarray(_to_uint8_rgb(image), "RGB")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImageError(f"Cannot create the folder for '{path}': {exc}.") from exc
+    _write_atomically(pixels, target, path, overwrite)
+    return target
+
+
+def _check_writable_target(path: PathLike, target: Path, overwrite: bool) -> None:
+    """Refuse, saying what to do, a path with an unknown suffix, a folder, or a file to keep."""
+    if target.suffix.lower() not in WRITE_FORMATS:
         known = ", ".join(WRITE_FORMATS)
         raise ImageError(
             f"Cannot save '{path}': unknown file type '{target.suffix or '(no suffix)'}'. "
@@ -434,14 +452,11 @@ def save_image(image: Any, path: PathLike, *, overwrite: bool = True) -> Path:
             f"'{path}' already exists and overwrite=False, so it was left untouched. "
             "Choose another name, or pass overwrite=True to replace it."
         )
-    pixels = Image.fromarray(_to_uint8_rgb(image), "RGB")
-    fmt, options = WRITE_FORMATS[suffix]
 
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ImageError(f"Cannot create the folder for '{path}': {exc}.") from exc
 
+def _write_atomically(pixels, target: Path, path: PathLike, overwrite: bool) -> None:
+    """Write to a temporary file beside ``target``, then move it into place in one step."""
+    fmt, options = WRITE_FORMATS[target.suffix.lower()]
     handle, temp_name = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
     )
@@ -462,7 +477,6 @@ def save_image(image: Any, path: PathLike, *, overwrite: bool = True) -> Path:
         raise ImageError(f"Could not write '{path}': {exc}.") from exc
     finally:
         temp.unlink(missing_ok=True)
-    return target
 
 
 def _set_permissions(temp: Path, target: Path) -> None:
