@@ -28,7 +28,6 @@ result, and its student is graded again by the next ``grade`` run.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import os
 import tempfile
@@ -59,9 +58,8 @@ class Assets:
     unsandboxed: bool = False  # grade without the kernel sandbox (trusted work only)
 
 
-@functools.lru_cache(maxsize=1)
 def fingerprint() -> str:
-    """The course version this process runs (read once): what decides a grade, and the code."""
+    """The course version installed here: what decides a grade, and the grader's code."""
     from autograder.template import assets_version
 
     digest = hashlib.sha256(assets_version().encode())

@@ -1,24 +1,31 @@
-"""Autograde every submission of a course, N notebooks at a time, resumably.
+"""Autograde every submission of a course on a Dask cluster, resumably.
 
-    python -m autograder grade [--course DIR] [--workers N] [--force] [--student ID ...]
+    python -m autograder grade [--course DIR] [--workers N | --scheduler ADDRESS]
+                               [--db URL] [--due DATE] [--late-penalty POLICY]
+                               [--force] [--student ID ...] [--unsandboxed]
 
 The course folder is nbgrader's layout: ``submitted/<student>/nst/*.ipynb``
-(what ``nbgrader collect`` or ``zip_collect`` put there). Results go to
-nbgrader's own places: ``gradebook.db`` (scores) and
-``autograded/<student>/nst/`` (executed notebooks), plus
-``grading/<student>.json`` (flags, errors, timings) for the report.
+(what ``nbgrader collect`` or ``zip_collect`` put there), with
+``timestamp.txt`` beside them. Results go to nbgrader's own places: the
+gradebook (``gradebook.db``, or ``--db`` / ``$NST_GRADEBOOK_URL``, e.g.
+PostgreSQL; :mod:`autograder.gradebook`) and ``autograded/<student>/nst/``,
+plus ``grading/<student>.json`` (flags, errors, timings) for the report.
 
 How it works, and why it is safe:
 
-* each graded notebook is autograded by nbgrader in a private course of its
-  own (:mod:`autograder.course`); ``submitted/`` is only ever read;
-* ``--workers N`` runs N such notebooks at a time; a single process (this
-  one) writes the class gradebook, one student at a time, so parallel work
-  can never corrupt it, and the scores are identical to ``--workers 1``;
-* a student counts as graded once ``grading/<student>.json`` is written, and
-  that happens only after the gradebook holds the student's scores. A run
-  killed midway leaves the gradebook consistent; running ``grade`` again
-  grades the students that are not done yet (or whose files changed since).
+* every graded notebook is one task on a Dask cluster (:mod:`autograder.cluster`):
+  ``--workers N`` starts a local one inside this process, ``--scheduler``
+  uses an existing one; the task carries the notebook's bytes, the result
+  comes back as data, and ``submitted/`` is only ever read;
+* this process alone writes the class gradebook, one student at a time in
+  one transaction, with nbgrader's due date, extensions and late-penalty
+  plugin applied there (:mod:`autograder.deadlines`); the scores are the
+  same whatever the number of workers;
+* a student counts as graded once ``grading/<student>.json`` is written,
+  after the gradebook holds their scores. A run killed midway, or stopped
+  because the database went away, leaves the gradebook consistent; running
+  ``grade`` again grades the students that are not done yet (or whose files
+  changed, or whose grading was cut short by dying workers).
 """
 
 from __future__ import annotations
