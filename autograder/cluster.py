@@ -134,7 +134,9 @@ def engine(*, scheduler: str | None = None, workers: int = 1, security=None,
                           "distributed.worker.daemon": False}):
         if scheduler is None:
             with LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
-                              dashboard_address=None, memory_limit=0) as local, \
+                              dashboard_address="127.0.0.1:0",
+                              worker_dashboard_address="127.0.0.1:0",
+                              memory_limit=0) as local, \
                     Client(local) as client:
                 yield client
             return

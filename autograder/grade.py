@@ -125,16 +125,17 @@ class ClassWriter:
     transaction), then ``grading/<student>.json``, which marks them done.
     """
 
-    def __init__(self, course: Path, url: str, pending: dict, tasks: list, penalty, say):
+    def __init__(self, course: Path, url: str, pending: dict, tasks: list, penalty, say,
+                 unsandboxed: bool = False):
         self.course, self.url, self.pending, self.penalty, self.say = (
             course, url, pending, penalty, say)
+        self.unsandboxed = unsandboxed
         self.expected = {s: sum(1 for t in tasks if t.student == s) for s in pending}
         self.stamps = {t.student: t.timestamp for t in tasks}
         self.outcomes: dict[str, dict] = {s: {} for s in pending}
         self.records: dict[str, dict] = {}
         self.started = time.monotonic()
         self.tasks_done, self.tasks_total = 0, len(tasks)
-        self.unsandboxed = False
 
     def __call__(self, outcome: dict) -> None:
         student = outcome["student"]
@@ -210,8 +211,8 @@ def grade(course: Path, *, workers: int = 1, force: bool = False,
         gradebook.prepare(course, url, grading.template_course())
         if rules.due is not None:
             gradebook.set_due_date(url, rules.due)
-        writer = ClassWriter(course, url, pending, tasks, rules.penalty_plugin(), say)
-        writer.unsandboxed = unsandboxed
+        writer = ClassWriter(course, url, pending, tasks, rules.penalty_plugin(), say,
+                             unsandboxed)
         cluster.run(client, tasks, assets, writer, grader or cluster.grade_on_worker)
     elapsed = time.monotonic() - writer.started
     say(f"graded {len(pending)} submissions in {elapsed:.1f} s "

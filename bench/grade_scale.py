@@ -24,6 +24,7 @@ without the notebooks; a full class takes about 15 s per submission per core.
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import shutil
 import socket
@@ -36,6 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from autograder import gradebook, samples  # noqa: E402
+from autograder.course import template_course  # noqa: E402
 from autograder.grade import grade  # noqa: E402
 
 
@@ -45,7 +47,7 @@ def make_class(folder: Path, count: int) -> str:
         bank = samples.build()
     except Exception as error:  # noqa: BLE001 - the bank being rebuilt: a simpler class
         return _two_kinds(folder, count, error)
-    chosen = (bank * (count // len(bank) + 1))[:count]
+    chosen = [copy.copy(s) for s in (bank * (count // len(bank) + 1))[:count]]
     for index, sample in enumerate(chosen):
         sample.student = f"s{index:03d}-{sample.student}"
     samples.write(folder / "submitted", chosen)
@@ -99,11 +101,10 @@ def start_cluster(workers: int) -> tuple[str, list, float]:
     dask = str(Path(sys.executable).with_name("dask"))
     port = _free_port()
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    processes = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                                   "--no-dashboard"], **quiet)]
+    loopback = ["--host", "127.0.0.1", "--no-dashboard", "--dashboard-address", "127.0.0.1:0"]
+    processes = [subprocess.Popen([dask, "scheduler", "--port", str(port), *loopback], **quiet)]
     processes += [subprocess.Popen([dask, "worker", f"tcp://127.0.0.1:{port}", "--nthreads", "1",
-                                    "--host", "127.0.0.1", "--no-dashboard"], **quiet)
-                  for _ in range(workers)]
+                                    *loopback], **quiet) for _ in range(workers)]
     address = f"tcp://127.0.0.1:{port}"
     with Client(address, timeout=120) as client:
         client.wait_for_workers(workers, timeout=300)
@@ -158,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     made = make_class(root / "a", args.submissions)
     for name in ("b", "c"):
         shutil.copytree(root / "a", root / name)
+    template_course()  # built once (cached on disk) before anything is timed
     runs = [measure("(a) --workers 1", root / "a", 1, grader),
             measure("(b) local Dask cluster, 2 workers in-process", root / "b", 2, grader)]
     address, processes, warm_up = start_cluster(2)

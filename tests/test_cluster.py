@@ -43,13 +43,12 @@ def scheduler(tmp_path_factory):
     env = dict(os.environ, PYTHONPATH=str(TESTS), **{ATTEMPTS_ENV: str(attempts)})
     dask = str(Path(sys.executable).with_name("dask"))
     address = f"tcp://127.0.0.1:{_free_port()}"
-    processes = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port",
-                                   address.rsplit(":", 1)[1], "--no-dashboard"], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    processes += [subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--host",
-                                    "127.0.0.1", "--no-dashboard", "--death-timeout", "120"],
-                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                  for _ in range(2)]
+    loopback = ["--host", "127.0.0.1", "--no-dashboard", "--dashboard-address", "127.0.0.1:0"]
+    quiet = {"env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    processes = [subprocess.Popen([dask, "scheduler", "--port", address.rsplit(":", 1)[1],
+                                   *loopback], **quiet)]
+    processes += [subprocess.Popen([dask, "worker", address, "--nthreads", "1", *loopback,
+                                    "--death-timeout", "120"], **quiet) for _ in range(2)]
     try:
         with Client(address, timeout=60) as client:
             client.wait_for_workers(2, timeout=120)
