@@ -67,9 +67,9 @@ def opened(url: str):
         reason = str(getattr(error, "orig", error) or error).strip().splitlines()
         raise GradebookUnavailable(
             f"the gradebook database {describe(url)} is not reachable or failed "
-            f"({reason[0] if reason else type(error).__name__}). Nothing of the student being "
-            "stored was kept; start the database (or fix --db / $NST_GRADEBOOK_URL) and run "
-            "the same command again: it resumes where it stopped.") from None
+            f"({reason[0] if reason else type(error).__name__}). Start it (or fix --db / "
+            "$NST_GRADEBOOK_URL) and run the same command again; a `grade` run keeps the "
+            "students it had filed (one transaction each) and resumes with the rest.") from None
 
 
 def _alembic_on_path() -> None:
