@@ -2,17 +2,24 @@
 
 A student opens the released ``01_content_cost.ipynb``, types a correct
 ``compute_content_cost`` into the graded cell, runs the notebook, sees the
-check pass and then runs nbgrader's *Validate*.  An instructor then opens the
-formgrader and sees the ``nst`` assignment.
+check pass, runs nbgrader's *Validate* and saves.  The saved notebook is
+handed in (with the reference solutions in the other notebooks, as
+``nbgrader collect`` would lay them out) and graded by the course's own
+``python -m autograder grade``, sandboxed kernels and all.  The instructor
+then opens the formgrader, follows ``nst`` to its submissions and sees the
+student's score, the total the gradebook holds.
 
-Everything happens in a temporary copy of the course, served by a
-``jupyter lab`` on 127.0.0.1 with a random token, and driven by Debian's
+Everything happens in a temporary copy of the course, linked to the course's
+own nbgrader configuration (as ``make lab-instructor`` does, so the formgrader
+and ``grade`` share one gradebook), served by a ``jupyter lab`` on 127.0.0.1
+with a random token, and driven by Debian's
 Chromium (headless, no sandbox, no background networking, fresh profile)
 through Playwright's Python package.  Screenshots of every step land in
 ``test-artifacts/browser/`` together with the server and browser logs.
 
-Select it with ``pytest -m browser``.  Locally it is skipped when Chromium or
-Playwright is missing; when ``CI`` is set a missing piece is a failure.
+Select it with ``pytest -m browser``.  Locally it is skipped when Chromium,
+Playwright or the grading sandbox (``python -m autograder sandbox --check``)
+is missing; when ``CI`` is set a missing piece is a failure.
 
 Set ``NST_UPDATE_DOCS_SCREENSHOT=1`` to also refresh ``docs/student_view.png``
 (the README's picture of the student view) from this run.
@@ -43,7 +50,6 @@ pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
 COURSE_DIR = REPO / "notebooks"
-LEAD_CONFIG = REPO / "autograder" / "nbgrader_config.py"
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 DOCS_SCREENSHOT = REPO / "docs" / "student_view.png"
 
@@ -61,6 +67,7 @@ CHROMIUM_ARGS = [
 
 ASSIGNMENT = "nst"
 NOTEBOOK = "01_content_cost.ipynb"
+STUDENT = "ada"
 # Lines typed, one by one, in place of the stub (from "# YOUR CODE HERE" to the
 # end of the cell); the first starts after the existing indentation.
 SOLUTION_LINES = [
@@ -75,6 +82,7 @@ UI_TIMEOUT_MS = 60_000
 RUN_TIMEOUT_MS = 300_000
 SERVER_START_S = 120
 SERVER_STOP_S = 30
+GRADE_TIMEOUT_S = 600
 
 
 # --------------------------------------------------------------------------
@@ -100,6 +108,16 @@ def _check_prerequisites() -> None:
     )
     release_nb = COURSE_DIR / "release" / ASSIGNMENT / NOTEBOOK
     _require(release_nb.is_file(), f"{release_nb.relative_to(REPO)} is missing: run `make release`")
+    sandbox = subprocess.run(
+        [sys.executable, "-m", "autograder", "sandbox", "--check"],
+        cwd=REPO, env=tools_env(), capture_output=True, text=True, timeout=120,
+    )
+    _require(
+        sandbox.returncode == 0,
+        "the grading sandbox is not usable here (`python -m autograder sandbox --check` "
+        f"exited {sandbox.returncode}), so submissions cannot be graded:\n"
+        + (sandbox.stdout + sandbox.stderr)[-2000:],
+    )
 
 
 # --------------------------------------------------------------------------
@@ -113,44 +131,23 @@ def _free_port() -> int:
 
 
 def _make_workspace(tmp: Path) -> Path:
-    """Copy the course into ``tmp/work`` and write the nbgrader config for it.
+    """A fresh course in ``tmp/course``: the source and release notebooks only.
 
-    ``work`` is the server root; it holds ``notebooks/``, the course root.  The
+    It loads the course's own nbgrader configuration (``link_config``, as
+    ``make lab-instructor`` does); with ``$NST_COURSE_ROOT`` pointing here,
+    the formgrader and ``grade`` share ``tmp/course/gradebook.db``.  The
     notebooks find images and weights through ``nst_utils``, which stays in
     the repository, so nothing else needs copying.
     """
-    work = tmp / "work"
-    course = work / COURSE_DIR.name
-    shutil.copytree(
-        COURSE_DIR,
-        course,
-        ignore=shutil.ignore_patterns(
-            ".ipynb_checkpoints", "__pycache__", "gradebook.db", "nbgrader_config.py"
-        ),
-    )
+    from autograder.course import link_config
 
-    lines = ["c = get_config()  # noqa: F821"]
-    if LEAD_CONFIG.is_file():
-        # The course's own settings (timeouts, ...) apply; only where the
-        # course lives changes.
-        lines.append(f"load_subconfig({str(LEAD_CONFIG)!r})  # noqa: F821")
-    else:
-        lines.append("c.CourseDirectory.course_id = 'nst-course'")
-    lines += [
-        f"c.CourseDirectory.root = {str(course)!r}",
-        "c.CourseDirectory.source_directory = 'source'",
-        "c.CourseDirectory.release_directory = 'release'",
-        f"c.CourseDirectory.db_url = {'sqlite:///' + str(course / 'gradebook.db')!r}",
-        f"c.Exchange.root = {str(tmp / 'exchange')!r}",
-        "",
-    ]
-    # The server reads nbgrader_config.py from its working directory (work/);
-    # command-line nbgrader run in the course root reads the copy there.
-    text = "\n".join(lines)
-    (work / "nbgrader_config.py").write_text(text)
-    (course / "nbgrader_config.py").write_text(text)
-    (tmp / "exchange").mkdir()
-    return work
+    course = tmp / "course"
+    for part in ("source", "release"):
+        shutil.copytree(COURSE_DIR / part, course / part,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    link_config(course)
+    (course / "exchange").mkdir()  # the course config's exchange (students' assignment list)
+    return course
 
 
 def _lab_settings(settings_dir: Path) -> None:
@@ -179,7 +176,9 @@ def _subprocess_env(tmp: Path) -> dict[str, str]:
         (tmp / sub).mkdir(exist_ok=True)
         env[var] = str(tmp / sub)
     env.pop("JUPYTER_CONFIG_PATH", None)
-    env["NST_COURSE_ROOT"] = str(tmp / "work" / COURSE_DIR.name)  # read by the course's config
+    env["NST_COURSE_ROOT"] = str(tmp / "course")  # read by the course's config
+    env.pop("NST_GRADEBOOK_URL", None)  # the workspace's own gradebook, never a shared one
+    env.pop("NST_EXCHANGE", None)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -210,8 +209,10 @@ def _get(url: str, token: str, method: str = "GET") -> int:
 
 
 class Lab:
-    def __init__(self, proc: subprocess.Popen, base_url: str, token: str, work: Path, log: Path):
-        self.proc, self.base_url, self.token, self.work, self.log = proc, base_url, token, work, log
+    def __init__(self, proc: subprocess.Popen, base_url: str, token: str, course: Path,
+                 env: dict, log: Path):
+        self.proc, self.base_url, self.token, self.log = proc, base_url, token, log
+        self.course, self.env = course, env
         self.started = time.monotonic()
 
     def url(self, path: str) -> str:
@@ -266,16 +267,8 @@ class Lab:
 @pytest.fixture
 def lab(tmp_path):
     _check_prerequisites()
-    work = _make_workspace(tmp_path)
+    course = _make_workspace(tmp_path)
     env = _subprocess_env(tmp_path)
-
-    # The formgrader lists what the gradebook knows.
-    added = subprocess.run(
-        [sys.executable, "-m", "nbgrader", "db", "assignment", "add", ASSIGNMENT],
-        cwd=work / COURSE_DIR.name, env=env, capture_output=True, text=True, timeout=120,
-    )
-    assert added.returncode == 0, f"nbgrader db assignment add failed:\n{added.stdout}\n{added.stderr}"
-
     started = time.monotonic()
     settings = tmp_path / "lab-settings"
     _lab_settings(settings)
@@ -291,15 +284,15 @@ def lab(tmp_path):
                 f"--port={port}",
                 "--port-retries=0",
                 f"--IdentityProvider.token={token}",
-                f"--ServerApp.root_dir={work}",
+                f"--ServerApp.root_dir={course}",
                 f"--LabApp.user_settings_dir={settings}",
                 f"--LabApp.workspaces_dir={tmp_path / 'lab-workspaces'}",
                 *(["--allow-root"] if os.geteuid() == 0 else []),
             ],
-            cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT,
+            cwd=course, env=env, stdout=out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,
         )
-    server = Lab(proc, f"http://127.0.0.1:{port}", token, work, log)
+    server = Lab(proc, f"http://127.0.0.1:{port}", token, course, env, log)
     server.started = started
     try:
         server.wait_ready()
@@ -312,8 +305,9 @@ def lab(tmp_path):
 
 @pytest.fixture
 def page(lab, tmp_path):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=UI_TIMEOUT_MS)  # assertions wait as long as actions (slow CI)
     console: list[str] = []
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
@@ -377,13 +371,71 @@ def _save_docs_screenshot(src: Path) -> None:
         small.save(DOCS_SCREENSHOT, optimize=True)
 
 
+def _wait_saved(path: Path, timeout_s: float = 60) -> None:
+    """Wait until the notebook on disk holds the typed solution."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        text = path.read_text(encoding="utf-8")
+        if all(json.dumps(line)[1:-1] in text for line in SOLUTION_LINES):
+            return
+        time.sleep(0.25)  # polling interval while JupyterLab writes the file
+    raise AssertionError(f"{path} does not hold the typed solution {timeout_s}s after saving")
+
+
+def _hand_in(course: Path, saved: Path) -> Path:
+    """Lay out a submission as ``nbgrader collect`` does: ``submitted/<student>/nst/``.
+
+    The notebook the student filled in the browser, plus every other release
+    notebook with the reference solutions (so the whole assignment is graded).
+    """
+    from autograder import samples
+
+    folder = course / "submitted" / STUDENT / ASSIGNMENT
+    folder.mkdir(parents=True)
+    for name, notebook in samples.Builder().filled().items():
+        if name != NOTEBOOK:
+            (folder / name).write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+    shutil.copyfile(saved, folder / NOTEBOOK)
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S.000000 UTC", time.gmtime())
+    (folder / "timestamp.txt").write_text(stamp, encoding="utf-8")
+    return folder
+
+
+def _grade(lab: Lab) -> str:
+    """The instructor's ``python -m autograder grade`` on the workspace course."""
+    graded = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", "--course", str(lab.course),
+         "--workers", "1"],
+        cwd=REPO, env=lab.env, capture_output=True, text=True, timeout=GRADE_TIMEOUT_S,
+    )
+    out = graded.stdout + graded.stderr
+    (ARTIFACTS / "grade.log").write_text(out)
+    assert graded.returncode == 0, f"autograder grade exited {graded.returncode}:\n{out[-4000:]}"
+    return out
+
+
+def _gradebook_scores(course: Path) -> dict[str, tuple[float, float]]:
+    """(score, max score) of the student's submission and of its notebook 01, per nbgrader."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        sub = gb.find_submission(ASSIGNMENT, STUDENT)
+        nb = gb.find_submission_notebook(Path(NOTEBOOK).stem, ASSIGNMENT, STUDENT)
+        return {"total": (sub.score, sub.max_score), NOTEBOOK: (nb.score, nb.max_score)}
+
+
+def _as_formgrader_shows(score: float, max_score: float) -> str:
+    """The formgrader's "score / max" text (rounded to 2 decimals, as its JavaScript does)."""
+    return f"{round(score, 2):g} / {round(max_score, 2):g}"
+
+
 def test_student_and_instructor_in_jupyterlab(lab, page, capsys):
     from playwright.sync_api import expect
 
     steps = Steps(page, lab.started)
     try:
         # ---- Student: open the released notebook --------------------------------
-        rel = f"{COURSE_DIR.name}/release/{ASSIGNMENT}/{NOTEBOOK}"
+        rel = f"release/{ASSIGNMENT}/{NOTEBOOK}"
         page.goto(lab.url(f"lab/tree/{rel}?token={lab.token}"), wait_until="domcontentloaded")
         panel = page.locator(".jp-NotebookPanel").filter(
             has=page.locator(".jp-Notebook")
@@ -449,7 +501,19 @@ def test_student_and_instructor_in_jupyterlab(lab, page, capsys):
         dialog.locator("button.jp-Dialog-button").first.click()
         expect(dialog).to_have_count(0)
 
-        # ---- Instructor: the formgrader lists the assignment --------------------
+        # ---- Student: save; the notebook is handed in and graded ----------------
+        _menu(page, "File", "Save Notebook")
+        saved = lab.course / rel
+        _wait_saved(saved)
+        _hand_in(lab.course, saved)
+        grade_log = _grade(lab)
+        scores = _gradebook_scores(lab.course)
+        got, most = scores[NOTEBOOK]
+        assert most > 0 and got == most, (
+            f"the notebook solved in the browser scored {got} of {most}:\n{grade_log[-3000:]}")
+        steps.times.append(f"{time.monotonic() - steps.start:7.1f}s  graded: {scores}")
+
+        # ---- Instructor: the formgrader shows the student's score ---------------
         _menu(page, "Nbgrader", "Formgrader")
         tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab").filter(has_text="Formgrader")
         expect(tab).to_have_count(1)
@@ -459,7 +523,17 @@ def test_student_and_instructor_in_jupyterlab(lab, page, capsys):
             has=frame.locator("td.name", has_text=_exact(ASSIGNMENT))
         )
         expect(row).to_have_count(1)
+        submissions = row.locator("td.num-submissions a")
+        expect(submissions).to_have_text("1")
         steps.shot("05_instructor_formgrader")
+        submissions.click()
+        expect(frame.locator(".breadcrumb li").last).to_have_text(ASSIGNMENT)
+        student_row = frame.locator("#main-table tr").filter(
+            has=frame.locator("td", has_text=_exact(STUDENT))
+        )
+        expect(student_row.locator("td.score")).to_have_text(
+            _as_formgrader_shows(*scores["total"]))
+        steps.shot("06_instructor_sees_score")
 
         if os.environ.get("NST_UPDATE_DOCS_SCREENSHOT"):
             _save_docs_screenshot(student_view)
