@@ -245,8 +245,10 @@ def bwrap_command(bwrap: str, binds: Binds, *, staging: Path, connection_file: P
     ``CONNECTION_FILE``) in the sandbox, with the staging folder's files in
     /scratch. ``info_fd`` gets bwrap's JSON info, ``ready_fd`` the launcher's
     word that the sandbox is set up; ``binds.fds`` must be passed to bwrap."""
-    return [bwrap, *NAMESPACES, "--info-fd", str(info_fd),
-            *_system_binds(binds), *_python_binds(binds), *_private_mounts(limits),
+    # The private mounts come first, so that an installation or a course that
+    # lives under /tmp (a fresh clone, a CI checkout) is bound on top of them.
+    return [bwrap, *NAMESPACES, "--info-fd", str(info_fd), *_private_mounts(limits),
+            *_system_binds(binds), *_python_binds(binds),
             *_staged(binds, staging),
             "--size", str(RESULTS_MB * 2**20), "--tmpfs", f"{SCRATCH}/{RESULTS}",
             *binds.data(connection_file, CONNECTION_FILE),
@@ -256,6 +258,7 @@ def bwrap_command(bwrap: str, binds: Binds, *, staging: Path, connection_file: P
 
 
 def probe_command(bwrap: str, binds: Binds, limits: Limits) -> list[str]:
-    """A sandbox with the same namespaces and mounts that only runs ``true``."""
-    return [bwrap, *NAMESPACES, *_system_binds(binds), *_python_binds(binds),
-            *_private_mounts(limits), *SEAL, "--clearenv", "--", "/usr/bin/env", "true"]
+    """A sandbox with the same namespaces and mounts that only imports ``nst_utils``."""
+    return [bwrap, *NAMESPACES, *_private_mounts(limits), *_system_binds(binds),
+            *_python_binds(binds), *SEAL, "--clearenv", "--", sys.executable, "-c",
+            "import nst_utils"]
