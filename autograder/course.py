@@ -42,6 +42,18 @@ from autograder.template import (_cache_root, assets_version, build_assignment, 
 from nst_utils import config
 
 
+class GradingFailure(RuntimeError):
+    """The machine, not the submission, failed (no sandbox, a kernel that could not start).
+
+    Never filed as a grade: the notebook is to be graded again once it is fixed.
+    """
+
+
+#: What nbgrader's log says when grading failed for a reason that is not the submission's.
+INFRASTRUCTURE = ("SandboxStartError", "SandboxUnavailable", "Kernel didn't respond",
+                  "Kernel died before replying to kernel_info")
+
+
 @dataclass(frozen=True)
 class GradingTask:
     """One graded notebook of one submission, as data: everything grading it needs."""
@@ -142,6 +154,14 @@ class _Running:
         kill_tagged(self.token)
         self.process.join(timeout=10)
 
+    def _raise_if_not_the_submission(self, output: str) -> None:
+        problem = _infrastructure_error(output)
+        if problem:
+            self.tmp.cleanup()
+            raise GradingFailure(f"{self.task.student}/{self.task.name} could not be graded on "
+                                 f"this machine: {problem}. Nothing was filed; fix the machine "
+                                 "(python -m autograder sandbox --check) and grade again.")
+
     def collect(self) -> TaskOutcome:
         from autograder import tamper
 
@@ -156,6 +176,7 @@ class _Running:
             nb.flags.append({"exercise": function, "kind": "timeout",
                              "detail": "the notebook ran past its overall time limit"})
         elif not executed.exists():
+            self._raise_if_not_the_submission(output)
             nb.flags.append({"exercise": function, "kind": "not graded",
                              "detail": "nbgrader could not grade this notebook: "
                              + _last_error(output)})
@@ -165,6 +186,11 @@ class _Running:
                               executed.read_bytes() if executed.exists() else None)
         self.tmp.cleanup()
         return outcome
+
+
+def _infrastructure_error(log: str) -> str | None:
+    lines = [line.strip() for line in log.splitlines() if any(m in line for m in INFRASTRUCTURE)]
+    return lines[-1][-300:] if lines else None
 
 
 def grade_task(task: GradingTask, *, template: Path | None = None,

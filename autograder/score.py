@@ -27,7 +27,7 @@ import os
 import sys
 from pathlib import Path
 
-from autograder.course import autograde_one
+from autograder.course import GradingFailure, autograde_one
 
 
 def format_text(result) -> str:
@@ -68,7 +68,11 @@ def command(args: argparse.Namespace) -> int:
             print("score:", problem, file=sys.stderr)
         return 2
     _sandbox_or_say_why()
-    result = autograde_one(list(args.notebooks))
+    try:
+        result = autograde_one(list(args.notebooks))
+    except GradingFailure as failure:
+        print(f"score: {failure}", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(result.as_json()))
     else:

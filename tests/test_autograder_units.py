@@ -150,3 +150,12 @@ def test_score_json_follows_the_schema(tmp_path):
                      "total": 2.0, "max_total": 2.0, "flags": [], "errors": []}
     assert verdict["passed"] and len(verdict["cases"]) >= 3 and verdict["seed"]
     assert second["notebook"] == "00_tour_of_vgg19.ipynb" and second["exercises"] == {}
+
+
+def test_a_machine_failure_is_never_mistaken_for_the_submissions():
+    from autograder import course
+
+    log = ("[AutogradeApp | ERROR] Traceback\n    autograder.sandbox_kernel.SandboxStartError: "
+           "The grading sandbox did not start\n[AutogradeApp | ERROR] There was an error")
+    assert "SandboxStartError" in course._infrastructure_error(log)
+    assert course._infrastructure_error("SyntaxError: invalid syntax\n") is None
