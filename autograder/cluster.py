@@ -21,14 +21,15 @@ kept to one thread, so N workers use N cores. The client first checks that
 every worker runs the same course version and can sandbox its kernels. A worker that dies
 while grading (out of memory, killed) is replaced by its nanny and the task
 is regraded exactly once elsewhere (the scheduler's ``allowed-failures`` is
-set to 1); a notebook that kills a second worker comes back as a flagged
-result, and its student is graded again by the next ``grade`` run.
+set to 1); a notebook that kills a second worker is not retried a third
+time: it is reported, never filed as a grade, and the next ``grade`` run
+grades its student again. A worker of another course version stops the run.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import functools
 import os
 import tempfile
 import time
@@ -49,6 +50,10 @@ class ClusterError(RuntimeError):
     """The Dask cluster could not be used (unreachable, or workers of another version)."""
 
 
+class CourseVersionMismatch(RuntimeError):
+    """Raised on a worker that runs another version of the course than the client."""
+
+
 @dataclass(frozen=True)
 class Assets:
     """What grading needs besides the installed course package; shipped with the tasks."""
@@ -58,16 +63,14 @@ class Assets:
     unsandboxed: bool = False  # grade without the kernel sandbox (trusted work only)
 
 
+@functools.lru_cache(maxsize=1)
 def fingerprint() -> str:
-    """The course version installed here: what decides a grade, and the grader's code."""
+    """The course version this process grades with (read once, on first use): the digest
+    of what decides a grade (source notebooks, nbgrader configuration, nbgrader).
+    A local cluster's workers share it with the client."""
     from autograder.template import assets_version
 
-    digest = hashlib.sha256(assets_version().encode())
-    package_files = sorted(Path(__file__).parent.glob("*.py"))  # the grader's code
-    package_files += sorted((config.REPO_ROOT / "nst_utils").glob("*.py"))  # the checks
-    for path in package_files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
+    return assets_version()
 
 
 def load_assets(course: Path, unsandboxed: bool = False) -> Assets:
@@ -92,9 +95,9 @@ def grade_on_worker(task, assets: Assets) -> dict:
     from autograder.sandbox import UNSANDBOXED_ENV
 
     if fingerprint() != assets.fingerprint:
-        return flagged(task, "wrong course version",
-                       f"the worker runs course version {fingerprint()}, the client "
-                       f"{assets.fingerprint}: install the same course package on every worker")
+        raise CourseVersionMismatch(
+            f"a worker runs course version {fingerprint()}, the client {assets.fingerprint}: "
+            "install the same course package on every worker and restart the workers")
     os.environ.update(THREAD_ENV)
     if assets.unsandboxed:
         os.environ[UNSANDBOXED_ENV] = "1"
@@ -110,7 +113,7 @@ def grade_on_worker(task, assets: Assets) -> dict:
 
 
 def flagged(task: GradingTask, kind: str, detail: str) -> dict:
-    """A result that scores nothing and says why; its student is regraded by the next run."""
+    """A notebook the cluster failed to grade: never filed as a grade; regraded next run."""
     function = next((e.function for e in config.EXERCISES if e.notebook == task.name), None)
     exercises = {e.function: {"points": 0.0, "max_points": e.points}
                  for e in config.EXERCISES if e.notebook == task.name}
@@ -214,6 +217,8 @@ def run(client, tasks: list[GradingTask], assets: Assets, on_done,
             accepted.add(future.key)
             try:
                 outcome = future.result()
+            except CourseVersionMismatch as error:  # never a grade: stop the run
+                raise ClusterError(f"{error}; the students filed so far stay filed") from None
             except KilledWorker:
                 outcome = flagged(task, "worker died", "this notebook was being graded on two "
                                   "workers that both died (out of memory?); the next `grade` "

@@ -145,14 +145,19 @@ class ClassWriter:
             self.file(student)
 
     def file(self, student: str) -> None:
+        """Store a student whose notebooks were all graded; one the cluster failed is not
+        stored (the gradebook keeps what it had) but recorded as incomplete, to regrade."""
         outcomes = [self.outcomes[student][n] for n in sorted(self.outcomes[student])]
-        self._write_notebooks(student, outcomes)
-        rows = {o["name"]: o["rows"] for o in outcomes}
-        total = gradebook.store_student(self.url, student, rows,
-                                        parse_timestamp(self.stamps[student]), self.penalty)
+        incomplete = any(o.get("incomplete") for o in outcomes)
+        total = None
+        if not incomplete:
+            self._write_notebooks(student, outcomes)
+            total = gradebook.store_student(self.url, student,
+                                            {o["name"]: o["rows"] for o in outcomes},
+                                            parse_timestamp(self.stamps[student]), self.penalty)
         record = {"student": student, "digest": digest(self.pending[student]),
                   "seconds": round(sum(o["seconds"] for o in outcomes), 2), "score": total,
-                  "incomplete": any(o.get("incomplete") for o in outcomes),
+                  "incomplete": incomplete,
                   "unsandboxed": self.unsandboxed,
                   "notebooks": [o["result"] for o in outcomes]}
         grading.write_json(record_path(self.course, student), record)
@@ -175,7 +180,9 @@ class ClassWriter:
         elapsed = time.monotonic() - self.started
         eta = elapsed / max(1, self.tasks_done) * (self.tasks_total - self.tasks_done)
         flags = sum(len(nb.get("flags", [])) for nb in record["notebooks"])
-        self.say(f"[{done}/{total} students] {student}: {record['score'] or 0:g} points"
+        verdict = (f"{record['score'] or 0:g} points" if not record["incomplete"] else
+                   "NOT graded (the cluster failed it; see the report); the next run retries")
+        self.say(f"[{done}/{total} students] {student}: {verdict}"
                  + (f" [{flags} flag(s)]" if flags else "")
                  + f"  ({elapsed:.0f} s, ETA {eta:.0f} s)")
 
