@@ -12,6 +12,7 @@ reference series, run headless, which paints the generated image.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -25,6 +26,11 @@ from nst_utils import config
 SHALLOW_LAYER = "block1_conv1"
 DEEP_LAYER = config.CONTENT_LAYER  # block4_conv2
 CHANNELS_SHOWN = 8
+
+#: Set to 0 to keep the demo from downloading the pretrained weights.
+FETCH_ENV_VAR = "NST_DEMO_FETCH"
+#: Seconds to wait for the weights' server to answer before going on offline.
+CONNECT_TIMEOUT = 10.0
 
 
 @dataclass
@@ -55,7 +61,7 @@ def step_feature_maps(ctx: DemoContext) -> Path:
     plt = _headless_pyplot()
     features = FeatureExtractor([SHALLOW_LAYER, DEEP_LAYER], model=ctx.vgg)(ctx.content)
     fig = show_feature_maps(features, channels=CHANNELS_SHOWN)
-    kind = "random" if ctx.vgg.weights_source == "random" else "pretrained"
+    kind = ctx.vgg.weights_source if ctx.vgg.weights_source in ("offline", "untrained") else "pretrained"
     fig.suptitle(f"VGG19 feature maps ({kind} weights): shallow layers see edges and "
                  "colours, deep layers see larger parts", fontsize=10)
     fig.tight_layout()
@@ -90,6 +96,31 @@ def step_reference_series(ctx: DemoContext) -> Path:
     return executed
 
 
+def get_weights_if_missing(echo=print) -> bool:
+    """Download the pretrained weights (about 80 MB) when none are found; True if there.
+
+    This is the one place the course downloads anything by itself, and it says
+    so first. Offline (or with ``$NST_DEMO_FETCH=0``) it says so in one line and
+    the demo goes on with the offline network.
+    """
+    from nst_utils import weights
+
+    if weights.find_weights() is not None:
+        return True
+    if os.environ.get(FETCH_ENV_VAR, "1").strip() == "0":
+        echo(f"No pretrained VGG19 weights found and ${FETCH_ENV_VAR}=0: using the offline network.")
+        return False
+    echo(f"No pretrained VGG19 weights found: downloading Keras's file (about 80 MB) into "
+         f"{config.PRETRAINED_DIR}/ (set {FETCH_ENV_VAR}=0 to skip).")
+    try:
+        path = weights.fetch(connect_timeout=CONNECT_TIMEOUT, progress=True)
+    except weights.DownloadError as exc:
+        echo(f"{str(exc).splitlines()[0]} Going on offline, with the offline network.")
+        return False
+    echo(f"VGG19 weights ready: {path} (MD5 verified).")
+    return True
+
+
 #: The demo's steps, in course order. Later parts of the course append here.
 STEPS: dict[str, tuple[str, Callable[[DemoContext], Path]]] = {
     "feature-maps": ("VGG19 feature maps", step_feature_maps),
@@ -119,8 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     ctx = DemoContext(output_dir=Path(args.output).resolve(), image_size=size)
     ctx.content = load_image(config.DEFAULT_CONTENT_IMAGE, size=size)
     print(f"Content photo: {config.DEFAULT_CONTENT_IMAGE}, {size[0]}x{size[1]} pixels")
+    get_weights_if_missing()
     ctx.vgg = load_vgg19("auto")
-    print(f"VGG19 weights: {ctx.vgg.weights_source}")
+    from nst_utils.weights import describe_active_weights
+
+    print(f"VGG19 weights: {ctx.vgg.weights_source}. {describe_active_weights(ctx.vgg.weights_source)}")
     for number, (title, step) in enumerate(steps, start=1):
         print(f"[{number}/{len(steps)}] {title}")
         ctx.outputs.append(step(ctx))

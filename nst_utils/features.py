@@ -101,7 +101,7 @@ class FeatureExtractor:
     Args:
         layers: a layer name or a list of them (see :func:`vgg19_layer_names`).
         weights: passed to :func:`nst_utils.vgg19.load_vgg19` (default ``"auto"``).
-        pooling: ``"max"`` or ``"avg"``, passed on likewise.
+        pooling: ``"max"`` or ``"avg"``, passed on likewise (default: the network's own).
         model: an already-loaded VGG19 base to reuse instead (then ``weights``
             and ``pooling`` are ignored).
 
@@ -113,7 +113,7 @@ class FeatureExtractor:
     operations, with no Python work per step beyond a shape check.
     """
 
-    def __init__(self, layers, weights="auto", *, pooling: str = "max", model=None):
+    def __init__(self, layers, weights="auto", *, pooling: str | None = None, model=None):
         names = [layers] if isinstance(layers, str) else list(layers)
         if not names:
             raise ValueError("FeatureExtractor needs at least one layer name.")

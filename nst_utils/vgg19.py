@@ -31,11 +31,18 @@ import keras  # noqa: E402
 
 POOLING_CHOICES = ("max", "avg")
 
+#: Printed (to stdout) when ``weights="untrained"``: plain seeded He-normal filters.
 RANDOM_NOTICE = (
     "NOTICE: VGG19 is using RANDOM (untrained) weights, seed {seed}. The code runs and\n"
     "the numbers are reproducible, but images made with it will NOT look painted.\n"
     "Get the real weights with `make weights` (see pretrained/README.md)."
 )
+
+#: Printed (to stdout) when the offline network stands in for the real weights.
+OFFLINE_NOTICE = _weights.OFFLINE_NOTICE
+
+#: The ``weights`` names load_vgg19 understands (anything else is a file path).
+WEIGHTS_CHOICES = ("imagenet", "auto", "random", "offline", "untrained")
 
 
 def _block_of(layer_name: str) -> str:
@@ -70,34 +77,51 @@ def build_vgg19(*, pooling: str = "max", name: str = "vgg19") -> keras.Model:
 
 
 def _resolve(weights) -> tuple[dict | None, str]:
-    """Turn the ``weights`` argument into arrays (or ``None`` for random) and a description."""
-    if weights is None:
-        weights = "random"
+    """Turn the ``weights`` argument into arrays and a description (``"offline"``,
+    ``"untrained"`` or the file's path); ``None`` arrays stand for the offline network."""
+    if weights is None or weights == "random":
+        weights = "offline"
     if isinstance(weights, (str, os.PathLike)) and not (
-        isinstance(weights, str) and weights in ("imagenet", "random", "auto")
+        isinstance(weights, str) and weights in WEIGHTS_CHOICES
     ):
         path = Path(weights).expanduser()
         if not path.is_file():
             raise WeightsError(
                 f"There is no weight file at {path}. Pass a path to Keras's VGG19 .h5 file or "
-                'MatConvNet\'s .mat file, or one of "imagenet", "auto", "random".'
+                'MatConvNet\'s .mat file, or one of "imagenet", "auto", "offline", "random".'
             )
         return _weights.read_weights(path), str(path)
-    if weights == "random":
-        return None, "random"
+    if weights in ("offline", "untrained"):
+        return None, weights
     if weights in ("imagenet", "auto"):
         source = _weights.find_weights()
         if source is None:
             if weights == "imagenet":
                 raise WeightsError(_weights.missing_weights_message())
-            return None, "random"
+            return None, "offline"
         return _weights.read_weights(source), str(source.path)
     raise WeightsError(
-        f'weights must be "imagenet", "auto", "random" or a file path, not {weights!r}.'
+        f'weights must be "imagenet", "auto", "offline", "random", "untrained" or a file '
+        f"path, not {weights!r}."
     )
 
 
-def load_vgg19(weights="imagenet", *, pooling: str = "max") -> keras.Model:
+def _seeded_arrays(kind: str) -> dict:
+    """The offline network's (or the plain untrained one's) arrays, announced on stdout."""
+    if kind == "untrained":
+        print(RANDOM_NOTICE.format(seed=config.RANDOM_WEIGHTS_SEED), flush=True)
+        return _weights.random_weights(config.RANDOM_WEIGHTS_SEED)
+    recipe = _weights.load_recipe()
+    print(OFFLINE_NOTICE.format(seed=recipe["seed"]), flush=True)
+    return _weights.offline_weights(recipe)
+
+
+def _default_pooling(description: str) -> str:
+    """The pooling a network works best with: the offline one's recipe says; else max."""
+    return _weights.load_recipe().get("pooling", "max") if description == "offline" else "max"
+
+
+def load_vgg19(weights="imagenet", *, pooling: str | None = None) -> keras.Model:
     """VGG19's convolutional base (``include_top=False``), frozen, with weights.
 
     Args:
@@ -109,21 +133,26 @@ def load_vgg19(weights="imagenet", *, pooling: str = "max") -> keras.Model:
               ``~/.keras/models/`` (``$KERAS_HOME``); a :class:`WeightsError`
               saying how to get them if none is there;
             * a path to a Keras ``.h5`` or a MatConvNet ``.mat`` file;
-            * ``"random"`` (or ``None``): a seeded, untrained network (a
-              notice is printed to stdout);
-            * ``"auto"``: ``"imagenet"`` when a file is found, else ``"random"``.
-        pooling: ``"max"`` or ``"avg"`` (see the module docstring).
+            * ``"offline"`` (or ``"random"``, or ``None``): the offline
+              network, seeded random filters scaled so that it still paints
+              (see :mod:`nst_utils.weights.offline`; a notice goes to stdout);
+            * ``"auto"``: ``"imagenet"`` when a file is found, else ``"offline"``;
+            * ``"untrained"``: plain seeded He-normal filters, unscaled (for
+              comparison: it does not paint).
+        pooling: ``"max"`` or ``"avg"`` (see the module docstring); ``None``
+            (default): the network's own, max pooling for trained and untrained
+            weights, the recipe's (average pooling) for the offline network.
 
     Returns:
         A ``keras.Model`` from a ``(None, None, None, 3)`` BGR, mean-subtracted
         input to ``block5_pool``, with ``trainable = False``. Its attribute
-        ``weights_source`` says where the weights came from (a path or ``"random"``).
+        ``weights_source`` says where the weights came from (a path,
+        ``"offline"`` or ``"untrained"``).
     """
     arrays, description = _resolve(weights)
-    model = build_vgg19(pooling=pooling)
+    model = build_vgg19(pooling=pooling or _default_pooling(description))
     if arrays is None:
-        arrays = _weights.random_weights(config.RANDOM_WEIGHTS_SEED)
-        print(RANDOM_NOTICE.format(seed=config.RANDOM_WEIGHTS_SEED), flush=True)
+        arrays = _seeded_arrays(description)
     for layer_name, (kernel, bias) in arrays.items():
         model.get_layer(layer_name).set_weights([kernel, bias])
     model.trainable = False
@@ -131,4 +160,5 @@ def load_vgg19(weights="imagenet", *, pooling: str = "max") -> keras.Model:
     return model
 
 
-__all__ = ["build_vgg19", "load_vgg19", "POOLING_CHOICES", "RANDOM_NOTICE"]
+__all__ = ["build_vgg19", "load_vgg19", "OFFLINE_NOTICE", "POOLING_CHOICES", "RANDOM_NOTICE",
+           "WEIGHTS_CHOICES"]

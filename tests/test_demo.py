@@ -11,8 +11,10 @@ from nst_utils import config
 @pytest.mark.slow
 def test_make_demo_runs_the_course_end_to_end(tmp_path):
     out = os.path.relpath(tmp_path, config.REPO_ROOT)  # relative, as the default `output` is
+    # Never the real weights' server from a test: the demo's download is switched off.
+    env = dict(os.environ, NST_DEMO_FETCH="0")
     result = subprocess.run(["make", "demo", f"OUT={out}"], cwd=config.REPO_ROOT,
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     # The learner's side: what VGG19 sees, and the painting made by the reference notebooks.
     for name in ("feature_maps.png", "generated.png", "loss_curve.png", "side_by_side.png"):

@@ -47,8 +47,8 @@ def image():
 
 @pytest.fixture(scope="module")
 def random_reference(image):
-    """Activations of every conv layer from load_vgg19("random"): the reference."""
-    extract = FeatureExtractor(ALL_CONVS, "random")
+    """Activations of every conv layer from load_vgg19("untrained"): the reference."""
+    extract = FeatureExtractor(ALL_CONVS, "untrained")
     return {k: v.numpy() for k, v in extract(image).items()}
 
 
@@ -82,7 +82,7 @@ def test_loaded_model_is_frozen(capsys):
     model = load_vgg19("random")
     assert model.trainable is False
     assert model.trainable_weights == []
-    assert model.weights_source == "random"
+    assert model.weights_source == "offline"
 
 
 # --------------------------------------------------------------------------
@@ -181,8 +181,8 @@ def test_bad_arguments(tmp_path):
 # --------------------------------------------------------------------------
 # Random weights and "auto"
 # --------------------------------------------------------------------------
-def test_random_notice_goes_to_stdout(capsys):
-    load_vgg19("random")
+def test_untrained_notice_goes_to_stdout(capsys):
+    load_vgg19("untrained")
     out, err = capsys.readouterr()
     assert "RANDOM (untrained) weights" in out
     assert "will NOT look painted" in out
@@ -197,14 +197,14 @@ def test_random_is_deterministic():
     assert not np.array_equal(W.random_weights(seed=1)["block1_conv1"][0], a["block1_conv1"][0])
 
 
-def test_auto_falls_back_to_random_then_uses_file(isolated_search, weight_files, capsys, monkeypatch):
+def test_auto_falls_back_to_offline_then_uses_file(isolated_search, weight_files, capsys, monkeypatch):
     model = load_vgg19("auto")
-    assert model.weights_source == "random"
-    assert "RANDOM" in capsys.readouterr().out
+    assert model.weights_source == "offline"
+    assert "OFFLINE" in capsys.readouterr().out
     monkeypatch.setenv(config.WEIGHTS_ENV_VAR, str(weight_files["mat"]))
     model = load_vgg19("auto")
     assert model.weights_source == str(weight_files["mat"])
-    assert "RANDOM" not in capsys.readouterr().out
+    assert "OFFLINE" not in capsys.readouterr().out
 
 
 def test_imagenet_without_files_explains_what_to_do(isolated_search):
@@ -308,4 +308,5 @@ def test_demo_writes_feature_map_figure(isolated_search, tmp_path, capsys):
     figure = out_dir / "feature_maps.png"
     assert figure.is_file() and figure.stat().st_size > 10_000
     out = capsys.readouterr().out
-    assert "RANDOM" in out and str(figure) in out
+    assert "OFFLINE" in out and str(figure) in out
+    assert "NST_DEMO_FETCH=0" in out  # the fixture switched the download off: nothing fetched

@@ -120,5 +120,8 @@ def isolated_search(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv(config.WEIGHTS_ENV_VAR, raising=False)
+    # Nothing in a test may reach the real weights' server: the demo's download is off.
+    monkeypatch.setenv("NST_DEMO_FETCH", "0")
+    monkeypatch.delenv("NST_VGG19_URL", raising=False)
     monkeypatch.setattr(checksum, "_VERIFIED_IN_MEMORY", {})
     return {"pretrained": pretrained, "keras_cache": keras_home / "models", "root": tmp_path}
