@@ -147,5 +147,8 @@ def test_nothing_outside_a_kernels_scratch_changed(graded):
 def test_no_kernel_reached_the_network_or_another_students_work(graded):
     assert graded["heard"] == []
     for path in (graded["course"] / "autograded").rglob("*.ipynb"):
-        if "victim" not in str(path):
-            assert MARKER not in path.read_text(errors="ignore"), path
+        if "victim" in str(path):
+            continue
+        shown = json.dumps([cell.get("outputs", []) for cell in
+                            json.loads(path.read_text())["cells"]])
+        assert MARKER not in shown, path  # what the attacks printed of what they found
