@@ -199,10 +199,13 @@ def _reuse_env(reuse: bool) -> dict:
 
 def run_notebook04(reuse: bool = True) -> dict:
     tick, cpu = time.perf_counter(), _children_cpu_seconds()
-    done = subprocess.run(
-        [sys.executable, "-c", NOTEBOOK04], cwd=ROOT, capture_output=True, text=True, timeout=900,
-        env={**__import__("os").environ, "PYTHONPATH": str(ROOT), **_reuse_env(reuse)},
-    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", NOTEBOOK04], cwd=ROOT, capture_output=True, text=True, timeout=1800,
+            env={**__import__("os").environ, "PYTHONPATH": str(ROOT), **_reuse_env(reuse)},
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": "notebook 04's run took more than 30 minutes (a very busy machine?)"}
     wall = time.perf_counter() - tick
     line = next((l for l in done.stdout.splitlines() if l.startswith("NOTEBOOK04 ")), None)
     if done.returncode or line is None:
