@@ -81,6 +81,13 @@ def load_assets(course: Path, unsandboxed: bool = False) -> Assets:
                   course_secret(course), unsandboxed)
 
 
+def can_start_processes() -> bool:
+    """Run on each worker: nbgrader runs in child processes, which daemonic ones cannot have."""
+    import multiprocessing
+
+    return not multiprocessing.current_process().daemon
+
+
 def sandbox_status() -> tuple[bool, str]:
     """Run on each worker: can grading kernels be sandboxed here?"""
     from autograder import sandbox
@@ -179,6 +186,13 @@ def check_workers(client, expected: str, unsandboxed: bool = False,
             f"{len(wrong)} of {len(versions)} Dask workers run another version of the course "
             f"(this machine: {expected}; " + ", ".join(f"{w}: {v}" for w, v in wrong.items())
             + "). Install the same course package (same commit) on every worker.")
+    daemonic = [w for w, ok in client.run(can_start_processes).items() if not ok]
+    if daemonic:
+        raise ClusterError(
+            f"{len(daemonic)} of {len(versions)} workers run as daemonic processes, which cannot "
+            "start the processes grading needs: start the workers with "
+            "DASK_DISTRIBUTED__WORKER__DAEMON=False in their environment, e.g. "
+            "`DASK_DISTRIBUTED__WORKER__DAEMON=False dask worker tcp://HOST:8786 --nthreads 1`.")
     if not unsandboxed:
         lacking = {w: why for w, (ok, why) in client.run(sandbox_status).items() if not ok}
         if lacking:

@@ -98,7 +98,8 @@ def start_cluster(workers: int) -> tuple[str, list, float]:
     started = time.monotonic()
     dask = str(Path(sys.executable).with_name("dask"))
     port = _free_port()
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL,
+             "env": dict(os.environ, DASK_DISTRIBUTED__WORKER__DAEMON="False")}
     loopback = ["--host", "127.0.0.1", "--no-dashboard", "--dashboard-address", "127.0.0.1:0"]
     processes = [subprocess.Popen([dask, "scheduler", "--port", str(port), *loopback], **quiet)]
     processes += [subprocess.Popen([dask, "worker", f"tcp://127.0.0.1:{port}", "--nthreads", "1",

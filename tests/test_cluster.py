@@ -40,7 +40,8 @@ def scheduler(tmp_path_factory):
     from distributed import Client
 
     attempts = tmp_path_factory.mktemp("attempts")
-    env = dict(os.environ, PYTHONPATH=str(TESTS), **{ATTEMPTS_ENV: str(attempts)})
+    env = dict(os.environ, PYTHONPATH=str(TESTS), DASK_DISTRIBUTED__WORKER__DAEMON="False",
+               **{ATTEMPTS_ENV: str(attempts)})
     dask = str(Path(sys.executable).with_name("dask"))
     address = f"tcp://127.0.0.1:{_free_port()}"
     loopback = ["--host", "127.0.0.1", "--no-dashboard", "--dashboard-address", "127.0.0.1:0"]
