@@ -36,7 +36,7 @@ def status_report() -> str:
     if chosen:
         lines.append(f'weights="imagenet" uses: {chosen}')
     else:
-        lines.append('Nothing found: weights="auto" falls back to an untrained VGG19.')
+        lines.append('Nothing found: weights="auto" falls back to the offline network.')
         lines.append("Run `make weights` (or `python -m nst_utils.weights fetch`) to download.")
     return "\n".join(lines)
 

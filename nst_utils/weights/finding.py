@@ -143,8 +143,8 @@ def missing_weights_message() -> str:
         f"  * put the original course's {config.MATCONVNET_WEIGHTS_FILENAME} "
         f"(about 550 MB) in {config.PRETRAINED_DIR}/;",
         f"  * set {config.WEIGHTS_ENV_VAR}=/path/to/your/copy (either file format).",
-        'Or pass weights="auto" (or "random") to go on with an untrained VGG19; '
-        "images made with it will not look painted.",
+        'Or pass weights="auto" (or "offline") to go on with the offline network: seeded '
+        "random filters scaled so that it paints, more roughly than the real weights.",
     ]
     return "\n".join(lines)
 
