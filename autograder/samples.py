@@ -152,7 +152,8 @@ def _with_body(text: str, lines: list[str]) -> str:
 
 def _fault_edits(builder: Builder) -> list[tuple[str, callable, float, list]]:
     """(exercise, edit(notebooks), expected points, flag kinds) for each kind of broken work."""
-    C, G, L, T = ("compute_content_cost", "gram_matrix", "compute_layer_style_cost", "total_cost")
+    C, G, L, T, S = ("compute_content_cost", "gram_matrix", "compute_layer_style_cost",
+                     "total_cost", "train_step")
     right = builder.correct
     return [
         # one submission's worth per notebook, in order 01, 02, 03, 04
@@ -160,7 +161,8 @@ def _fault_edits(builder: Builder) -> list[tuple[str, callable, float, list]]:
         (G, _solution(G, _with_body(right[G], ["raise ValueError('not today')"])), 0.0,
          ["exception"]),
         (L, _solution(L, right[L] + "\nunfinished = (\n"), 0.0, ["exception"]),
-        (T, _solution(T, _with_body(right[T], ["import os", "os._exit(1)"])), 0.0,
+        # the kernel dies in notebook 04's last graded cell: total_cost, before it, keeps its mark
+        (S, _solution(S, _with_body(right[S], ["import os", "os._exit(1)"])), 0.0,
          ["dead kernel"]),
         # second submission
         (C, _solution(C, _with_body(right[C], ["import numpy as np", "hog = []", "while True:",
