@@ -177,10 +177,7 @@ def _store_notebook(gb, student: str, name: str, recorded: dict) -> None:
 
 def submissions(url: str) -> list[dict]:
     """Every graded submission as plain data: scores per exercise, penalty, times."""
-    try:  # the one home of cell helpers (issue 12), where it has landed
-        from nst_utils.cells import exercise_of as exercise_of_grade_id
-    except ImportError:
-        from autograder.course import exercise_of_grade_id
+    from nst_utils.cells import exercise_of
 
     table = []
     with opened(url) as gb:
@@ -195,7 +192,7 @@ def submissions(url: str) -> list[dict]:
             for notebook in sub.notebooks:
                 for grade in notebook.grades:
                     row["cells"][(notebook.name, grade.name)] = grade.score
-                    exercise = exercise_of_grade_id(grade.name)
+                    exercise = exercise_of(grade.name)
                     if exercise:
                         row[exercise] = grade.score
             table.append(row)
