@@ -164,7 +164,9 @@ def _add_optimisation_options(parser: argparse.ArgumentParser) -> None:
                         f"{' '.join(map(str, config.ENGINE_COARSE_TO_FINE)) or 'none'}); "
                         "give no fraction for a single stage")
     parser.add_argument("--precision", choices=PRECISIONS, help=f"default {_default('precision')}")
-    parser.add_argument("--pooling", choices=POOLINGS, help=f"default {_default('pooling')}")
+    parser.add_argument("--pooling", choices=POOLINGS,
+                        help="default: the network's own (max for pretrained weights, "
+                        "average for the offline network)")
     parser.add_argument("--weights",
                         help=f'VGG19 weights: "auto", "imagenet", "random" or a file (default {_default("weights")})')
 

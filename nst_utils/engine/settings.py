@@ -70,7 +70,8 @@ class TransferSettings:
         precision: ``"float32"``; ``"bfloat16"`` runs VGG19 in bfloat16
             (costs and the image stay float32) where the processor supports
             it, else falls back to float32 with a note; ``"auto"`` picks.
-        pooling: ``"max"`` (as VGG19 was trained) or ``"avg"`` (as Gatys et al.).
+        pooling: ``None`` (the network's own: max for pretrained weights, as VGG19
+            was trained; average for the offline network), ``"max"`` or ``"avg"``.
         weights: VGG19 weights (see :func:`nst_utils.vgg19.load_vgg19`).
         save_every: keep a snapshot every this many steps (``None``: final image only).
         snapshot_dir: also write the snapshots there as ``step_00010.png``, ...
@@ -106,7 +107,7 @@ class TransferSettings:
     seed: int | None = None
     coarse_to_fine: Sequence[float] | None = None
     precision: str = "float32"
-    pooling: str = "max"
+    pooling: str | None = None
     weights: Any = "auto"
     save_every: int | None = None
     snapshot_dir: str | Path | None = None
@@ -177,7 +178,7 @@ def _choices(s: TransferSettings) -> dict:
         optimizer=optimizer,
         init=check_choice(s.init or config.ENGINE_INIT, INITS, "init"),
         precision=check_choice(s.precision, PRECISIONS, "precision"),
-        pooling=check_choice(s.pooling, POOLINGS, "pooling"),
+        pooling=None if s.pooling is None else check_choice(s.pooling, POOLINGS, "pooling"),
     )
 
 
