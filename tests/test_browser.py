@@ -371,18 +371,28 @@ def _save_docs_screenshot(src: Path) -> None:
         small.save(DOCS_SCREENSHOT, optimize=True)
 
 
-def _wait_saved(path: Path, timeout_s: float = 60) -> None:
-    """Wait until the notebook on disk holds the typed solution."""
-    deadline = time.monotonic() + timeout_s
+def _wait_saved(path: Path, timeout_s: float = 60) -> str:
+    """The saved notebook's text, once it is whole, holds the typed solution and is settled.
+
+    JupyterLab may write the file more than once (an explicit save, an
+    autosave): the text is taken only when two reads a moment apart agree and
+    it parses as a notebook, so a half-written file is never handed in.
+    """
+    deadline, previous = time.monotonic() + timeout_s, None
     while time.monotonic() < deadline:
         text = path.read_text(encoding="utf-8")
-        if all(json.dumps(line)[1:-1] in text for line in SOLUTION_LINES):
-            return
-        time.sleep(0.25)  # polling interval while JupyterLab writes the file
+        if all(json.dumps(line)[1:-1] in text for line in SOLUTION_LINES) and text == previous:
+            try:
+                json.loads(text)
+                return text
+            except ValueError:
+                pass
+        previous = text
+        time.sleep(0.5)  # polling interval while JupyterLab writes the file
     raise AssertionError(f"{path} does not hold the typed solution {timeout_s}s after saving")
 
 
-def _hand_in(course: Path, saved: Path) -> Path:
+def _hand_in(course: Path, saved_text: str) -> Path:
     """Lay out a submission as ``nbgrader collect`` does: ``submitted/<student>/nst/``.
 
     The notebook the student filled in the browser, plus every other release
@@ -395,7 +405,7 @@ def _hand_in(course: Path, saved: Path) -> Path:
     for name, notebook in samples.Builder().filled().items():
         if name != NOTEBOOK:
             (folder / name).write_text(json.dumps(notebook, indent=1), encoding="utf-8")
-    shutil.copyfile(saved, folder / NOTEBOOK)
+    (folder / NOTEBOOK).write_text(saved_text, encoding="utf-8")
     stamp = time.strftime("%Y-%m-%d %H:%M:%S.000000 UTC", time.gmtime())
     (folder / "timestamp.txt").write_text(stamp, encoding="utf-8")
     return folder
@@ -504,8 +514,7 @@ def test_student_and_instructor_in_jupyterlab(lab, page, capsys):
         # ---- Student: save; the notebook is handed in and graded ----------------
         _menu(page, "File", "Save Notebook")
         saved = lab.course / rel
-        _wait_saved(saved)
-        _hand_in(lab.course, saved)
+        _hand_in(lab.course, _wait_saved(saved))
         grade_log = _grade(lab)
         scores = _gradebook_scores(lab.course)
         got, most = scores[NOTEBOOK]
