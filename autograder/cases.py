@@ -67,6 +67,11 @@ def course_secret(root: Path) -> bytes:
     return path.read_bytes().strip()
 
 
+def submission_digest(notebook: bytes) -> str:
+    """The digest that, with the course secret, seeds a submitted notebook's cases."""
+    return hashlib.sha256(notebook).hexdigest()
+
+
 def seed_for(secret: bytes, digest: str, function: str) -> int:
     message = f"{digest}:{function}".encode()
     return int.from_bytes(hmac.new(secret, message, hashlib.sha256).digest()[:8], "little")

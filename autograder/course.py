@@ -22,7 +22,6 @@ Only the notebooks that hold graded cells form the grading assignment.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -37,7 +36,7 @@ from autograder.nbgrader_run import (JOB_ENV, course_env, kill_orphans, kill_tag
 from autograder.results import (GRADED_NOTEBOOKS, NotebookResult, SubmissionResult,  # noqa: F401
                                 dedupe, gradebook_rows, read_results,
                                 write_json)
-from autograder.template import (_cache_root, assets_version, build_assignment,  # noqa: F401
+from autograder.template import (assets_version, cache_root, build_assignment,  # noqa: F401
                                  copy_gradebook, source_notebooks, template_course)
 from nst_utils import config
 
@@ -101,7 +100,7 @@ def _reference(template: Path) -> dict:
 
 def default_secret() -> bytes:
     """The secret that seeds graded cases outside a class (``score``): one per user."""
-    return cases.course_secret(_cache_root())
+    return cases.course_secret(cache_root())
 
 
 class _Running:
@@ -118,7 +117,7 @@ class _Running:
         (submitted / task.name).write_bytes(task.notebook)
         if task.timestamp:
             (submitted / "timestamp.txt").write_text(task.timestamp, encoding="utf-8")
-        digest = hashlib.sha256(task.notebook).hexdigest()
+        digest = cases.submission_digest(task.notebook)
         cases_file = self.course / "cases.npz"
         cases.save(cases.prepare(task.name, digest, secret, _reference(template)),
                    cases_file, digest)

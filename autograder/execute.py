@@ -23,7 +23,6 @@ cell it died in records a ``DeadKernelError`` and later cells stay unrun.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -41,10 +40,6 @@ from nst_utils import cells, config, harness
 CASES_ENV = "NST_GRADING_CASES"
 #: Largest results file accepted from a kernel.
 MAX_RESULTS_BYTES = 16 * 2**20
-
-
-def submission_digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 class SealedExecute(Execute):
@@ -123,7 +118,7 @@ class SealedExecute(Execute):
         submitted = Path(coursedir.format_path(coursedir.submitted_directory,
                                                info.get("student", "."),
                                                info.get("assignment", "."))) / name
-        digest = submission_digest(submitted.read_bytes()) if submitted.is_file() else "none"
+        digest = cases.submission_digest(submitted.read_bytes()) if submitted.is_file() else "none"
         precomputed = os.environ.get(CASES_ENV)
         if precomputed and Path(precomputed).is_file():
             stored_digest, stored = cases.load(Path(precomputed))

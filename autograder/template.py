@@ -38,7 +38,7 @@ def assets_version(source_dir: Path | None = None) -> str:
     return digest.hexdigest()[:16]
 
 
-def _cache_root() -> Path:
+def cache_root() -> Path:
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "nst-autograder"
     try:
         cache.mkdir(parents=True, exist_ok=True)
@@ -54,7 +54,7 @@ def template_course(source_dir: Path | None = None) -> Path:
     with _lock:
         if key in _built and (_built[key] / "gradebook.db").exists():
             return _built[key]
-        cache = _cache_root()
+        cache = cache_root()
         root = cache / key
         if not (root / "gradebook.db").exists():
             building = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=cache))
