@@ -32,7 +32,7 @@ from pathlib import Path
 from autograder import cases
 from autograder.nbgrader_run import (JOB_ENV, course_env, kill_orphans, kill_tagged,  # noqa: F401
                                      link_config, notebook_timeout, run_nbgrader,
-                                     spawn_nbgrader)
+                                     spawn_nbgrader, start_fork_server)
 from autograder.results import (GRADED_NOTEBOOKS, NotebookResult, SubmissionResult,  # noqa: F401
                                 dedupe, gradebook_rows, read_results,
                                 write_json)
@@ -206,6 +206,7 @@ def run_jobs(jobs: list, *, workers: int = 1, template: Path | None = None,
     autograded notebook under ``keep/<student>/``; ``on_done(index, job,
     result, rows)`` is called as each one finishes.
     """
+    start_fork_server()  # nbgrader loads in the background while the references are computed
     template = template or template_course()
     secret = secret or default_secret()
     tasks = [job.task() if isinstance(job, NotebookJob) else job for job in jobs]

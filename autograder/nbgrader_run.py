@@ -95,9 +95,18 @@ def _fork_server():
     global _context
     if _context is None:
         _context = multiprocessing.get_context("forkserver")
-        _context.set_forkserver_preload(["autograder.nbgrader_run", "nbgrader.apps.nbgraderapp",
-                                         "autograder.execute", "autograder.judge"])
+        _context.set_forkserver_preload(["autograder.nbgrader_run",
+                                         "autograder.forkserver_preload"])
     return _context
+
+
+def start_fork_server() -> None:
+    """Start the fork server now: it imports nbgrader in the background, while this
+    process does other work (the first graded notebook then need not wait for it)."""
+    from multiprocessing import forkserver
+
+    _fork_server()
+    forkserver.ensure_running()
 
 
 def spawn_nbgrader(argv: list[str], course: Path, log: Path, env: dict):
