@@ -311,7 +311,7 @@ def measure_reuse(report: dict, vgg, costs) -> None:
 
 
 # ---------------------------------------------------------------------------
-def main(argv=None) -> int:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     parser.add_argument("--steps", type=int, default=100, help="baseline steps that set the target loss")
@@ -329,130 +329,136 @@ def main(argv=None) -> int:
     parser.add_argument("--only", choices=("all", "reuse"), default="all",
                         help="reuse: only notebook 04 and 05 before/after kept compiled steps")
     args = parser.parse_args(argv)
-    height, width = (int(v) for v in args.size.lower().split("x"))
-    size = (height, width)
+    args.size = tuple(int(v) for v in args.size.lower().split("x"))
+    return args
 
-    import autograder.reference as reference
-    from nst_utils.features import FeatureExtractor
-    from nst_utils.images import load_image
-    from nst_utils.transfer import style_transfer
-    from nst_utils.vgg19 import load_vgg19
 
-    costs = {name: getattr(reference, name)  # the costs and the train_step the engine drives
-             for name in ("compute_content_cost", "compute_style_cost", "total_cost", "train_step")}
-    vgg = load_vgg19("auto")
-    layers = [name for name, _ in config.STYLE_LAYERS] + [config.CONTENT_LAYER]
-    extractor = FeatureExtractor(layers, model=vgg)
-    content = load_image(config.DEFAULT_CONTENT_IMAGE, size=size)
-    style = load_image(config.DEFAULT_STYLE_IMAGE, size=size)
+class Bench:
+    """What every measurement shares: one VGG19, the reference costs, the images, one judge."""
 
-    # One float32 judge of every image: the course objective, untimed.
-    a_C = extractor(content)[config.CONTENT_LAYER]
-    a_S = extractor(style)
+    def __init__(self, size):
+        import autograder.reference as reference
+        from nst_utils.features import FeatureExtractor
+        from nst_utils.images import load_image
+        from nst_utils.vgg19 import load_vgg19
 
-    @tf.function
-    def judge(image):
-        a_G = extractor(image)
-        J_content = costs["compute_content_cost"](a_C, a_G[config.CONTENT_LAYER])
-        J_style = costs["compute_style_cost"](a_S, a_G)
-        return costs["total_cost"](J_content, J_style, alpha=config.ALPHA, beta=config.BETA)
+        self.size = size
+        self.costs = {name: getattr(reference, name)  # the costs and the train_step the engine drives
+                      for name in ("compute_content_cost", "compute_style_cost", "total_cost", "train_step")}
+        self.vgg = load_vgg19("auto")
+        layers = [name for name, _ in config.STYLE_LAYERS] + [config.CONTENT_LAYER]
+        self.extractor = FeatureExtractor(layers, model=self.vgg)
+        self.content = load_image(config.DEFAULT_CONTENT_IMAGE, size=size)
+        self.style = load_image(config.DEFAULT_STYLE_IMAGE, size=size)
+        self._judge = self._make_judge()
 
-    def cost_of(image) -> float:
-        return float(judge(tf.convert_to_tensor(image, tf.float32)))
+    def _make_judge(self):
+        """One float32 judge of every image: the course objective, untimed."""
+        costs, extractor = self.costs, self.extractor
+        a_C = extractor(self.content)[config.CONTENT_LAYER]
+        a_S = extractor(self.style)
 
-    report: dict = {
-        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} CPUs, TF {tf.__version__}",
-        "weights": getattr(vgg, "weights_source", "?"),
-        "size": list(size),
-        "objective": (
-            f"autograder.reference costs; content {config.CONTENT_LAYER}, style "
-            f"{[n for n, _ in config.STYLE_LAYERS]} x0.2; alpha={config.ALPHA:g}, beta={config.BETA:g}; "
-            "preprocess_for_vgg; every compared J recomputed in float32 on the image"
-        ),
-        "baseline": (
-            f"course TF2 recipe: content+U(-0.25,0.25) start, tf.function step, Adam(lr={config.LEARNING_RATE}, "
-            f"beta_1={config.ADAM_BETA_1}, epsilon={config.ADAM_EPSILON}), clip to [0,1], float32"
-        ),
-        "baseline_step": "the reference train_step (notebook 04) in a tf.function",
-    }
-    if args.only == "reuse":
-        measure_reuse(report, vgg, costs)
-        print(f"machine: {report['machine']}; VGG19 weights: {report['weights']}")
-        print_reuse(report)
-        if args.json:
-            print(json.dumps(report, default=float))
-        return 0
+        @tf.function
+        def judge(image):
+            a_G = extractor(image)
+            J_content = costs["compute_content_cost"](a_C, a_G[config.CONTENT_LAYER])
+            J_style = costs["compute_style_cost"](a_S, a_G)
+            return costs["total_cost"](J_content, J_style, alpha=config.ALPHA, beta=config.BETA)
 
-    # 1. The baseline: 100 steps, its wall time and the loss it reaches.
-    print(f"[1/4] baseline, {args.steps} steps ...", flush=True)
-    baseline = Baseline(extractor, content, style, costs, seed=0)
+        return judge
+
+    def cost_of(self, image) -> float:
+        return float(self._judge(tf.convert_to_tensor(image, tf.float32)))
+
+    def describe(self) -> dict:
+        return {
+            "machine": f"{platform.machine()}, {__import__('os').cpu_count()} CPUs, TF {tf.__version__}",
+            "weights": getattr(self.vgg, "weights_source", "?"),
+            "size": list(self.size),
+            "objective": (
+                f"autograder.reference costs; content {config.CONTENT_LAYER}, style "
+                f"{[n for n, _ in config.STYLE_LAYERS]} x0.2; alpha={config.ALPHA:g}, beta={config.BETA:g}; "
+                "preprocess_for_vgg; every compared J recomputed in float32 on the image"
+            ),
+            "baseline": (
+                f"course TF2 recipe: content+U(-0.25,0.25) start, tf.function step, Adam(lr={config.LEARNING_RATE}, "
+                f"beta_1={config.ADAM_BETA_1}, epsilon={config.ADAM_EPSILON}), clip to [0,1], float32"
+            ),
+            "baseline_step": "the reference train_step (notebook 04) in a tf.function",
+        }
+
+
+def measure_baseline(bench: Bench, report: dict, steps: int) -> Baseline:
+    """1. The baseline: ``steps`` steps, its wall time and the loss it reaches."""
+    print(f"[1/4] baseline, {steps} steps ...", flush=True)
+    baseline = Baseline(bench.extractor, bench.content, bench.style, bench.costs, seed=0)
     with Phase() as memory:
         tick = time.perf_counter()
         baseline.start()
-        base_times = baseline.steps(args.steps)
-        base_wall = time.perf_counter() - tick
-    target = cost_of(baseline.generated)
+        baseline.times = baseline.steps(steps)
+        baseline.wall = time.perf_counter() - tick
+    baseline.target = bench.cost_of(baseline.generated)
     report["baseline_run"] = {
-        "steps": args.steps, "wall_seconds": round(base_wall, 3),
-        "first_step_seconds": round(base_times[0], 3), "J_after_steps": target, **memory.report(),
+        "steps": steps, "wall_seconds": round(baseline.wall, 3),
+        "first_step_seconds": round(baseline.times[0], 3), "J_after_steps": baseline.target,
+        **memory.report(),
     }
+    return baseline
 
-    print(f"[2/4] step times, {args.blocks} alternating blocks of {args.block} ...", flush=True)
-    # 2. Seconds per step, ours (engine defaults, float32) against the baseline, in alternating blocks.
-    ours_blocks, base_blocks = [], [t for t in base_times[1:]]
-    for _ in range(args.blocks):
-        result = style_transfer(content, style, **costs, model=vgg, steps=args.block + 1,
+
+def measure_step_times(bench: Bench, baseline: Baseline, report: dict, blocks: int, block: int) -> None:
+    """2. Seconds per step, ours (engine defaults, float32) against the baseline, in alternating blocks."""
+    from nst_utils.transfer import style_transfer
+
+    print(f"[2/4] step times, {blocks} alternating blocks of {block} ...", flush=True)
+    ours_blocks, base_blocks = [], list(baseline.times[1:])
+    for _ in range(blocks):
+        result = style_transfer(bench.content, bench.style, **bench.costs, model=bench.vgg, steps=block + 1,
                                 progress=False, seed=0, precision="float32", coarse_to_fine=())
         seconds = result.history["seconds"]
         ours_blocks += [b - a for a, b in zip(seconds[1:], seconds[2:])] + [seconds[1] - seconds[0]]
-        base_blocks += baseline.steps(args.block)
+        base_blocks += baseline.steps(block)
     ours_step, base_step = statistics.median(ours_blocks), statistics.median(base_blocks)
     report["step_seconds"] = {"ours_default_float32": round(ours_step, 4), "baseline": round(base_step, 4)}
     report["step_time_ratio"] = round(ours_step / base_step, 4)
 
-    # 3. Our wall time to the baseline's loss.
-    print("[3/4] ours, to the baseline's cost ...", flush=True)
+
+def _chase_settings(args) -> dict:
     chase = {"steps": args.max_steps or args.steps, "save_every": 1, "progress": False, "seed": 0,
              "precision": args.precision}
     for key, value in (("optimizer", args.optimizer), ("learning_rate", args.lr), ("init", args.init),
                        ("coarse_to_fine", None if args.coarse_to_fine is None else tuple(args.coarse_to_fine))):
         if value is not None:
             chase[key] = value
+    return chase
+
+
+def measure_time_to_loss(bench: Bench, baseline: Baseline, report: dict, args) -> None:
+    """3. Our wall time until our image's cost is at most the baseline's."""
+    from nst_utils.transfer import style_transfer
+
+    print("[3/4] ours, to the baseline's cost ...", flush=True)
     with Phase() as memory:
-        result = style_transfer(content, style, **costs, model=vgg, **chase)
+        result = style_transfer(bench.content, bench.style, **bench.costs, model=bench.vgg, **_chase_settings(args))
     seconds = dict(zip(result.history["step"], result.history["seconds"]))
-    reached = None
-    for step, image in result.snapshots:
-        if image.shape[1:3] != tuple(size):
-            continue  # a coarse stage: not a candidate picture
-        if cost_of(image) <= target:
-            reached = step
-            break
-    ours_settings = {k: (list(v) if isinstance(v, tuple) else v) for k, v in result.settings.items()
-                     if k in ("optimizer", "learning_rate", "init", "noise", "precision", "coarse_to_fine", "steps")}
+    reached = next((step for step, image in result.snapshots  # coarse stages are not candidates
+                    if image.shape[1:3] == tuple(bench.size) and bench.cost_of(image) <= baseline.target), None)
     report["ours_run"] = {
-        "settings": ours_settings, "steps_run": len(result.history["step"]),
-        "wall_seconds": round(result.history["seconds"][-1], 3),
-        "J_final": cost_of(result.image), **memory.report(),
+        "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in result.settings.items()
+                     if k in ("optimizer", "learning_rate", "init", "noise", "precision", "coarse_to_fine", "steps")},
+        "steps_run": len(result.history["step"]), "wall_seconds": round(result.history["seconds"][-1], 3),
+        "J_final": bench.cost_of(result.image), "reached_baseline_loss": reached is not None, **memory.report(),
     }
-    if reached is None:
-        report["time_to_loss_ratio"] = None
-        report["ours_run"]["reached_baseline_loss"] = False
-    else:
+    report["time_to_loss_ratio"] = None
+    if reached is not None:
         # Time until the end of the step that produced that image (history times are taken after each step).
-        report["ours_run"].update(reached_baseline_loss=True, steps_to_baseline_loss=reached,
-                                  seconds_to_baseline_loss=round(seconds[reached], 3))
-        report["time_to_loss_ratio"] = round(seconds[reached] / base_wall, 4)
+        report["ours_run"].update(steps_to_baseline_loss=reached, seconds_to_baseline_loss=round(seconds[reached], 3))
+        report["time_to_loss_ratio"] = round(seconds[reached] / baseline.wall, 4)
 
-    # 4. Notebook 04 with its defaults, from a fresh process.
-    if not args.skip_notebook04:
-        print("[4/4] notebook 04 defaults, fresh process ...", flush=True)
-        report["notebook04"] = run_notebook04()
-        report["notebook04_seconds"] = report["notebook04"].get("seconds_wall_including_python_start")
 
-    measure_reuse(report, vgg, costs)
-
-    # Report.
+def print_generation(report: dict) -> None:
+    """The baseline, step-time, time-to-loss and notebook 04 figures, readably."""
+    height, width = report["size"]
     print(f"machine: {report['machine']}; VGG19 weights: {report['weights']}; size {height}x{width}")
     print(f"objective: {report['objective']}")
     print(f"baseline: {report['baseline']}")
@@ -469,15 +475,33 @@ def main(argv=None) -> int:
     else:
         print(f"ours {o['settings']}: did not reach the baseline's J in {o['steps_run']} steps "
               f"(final J {o['J_final']:.5g})")
-    if "notebook04" in report:
-        n = report["notebook04"]
-        if "error" in n:
-            print("notebook 04 defaults: FAILED\n" + n["error"])
-        else:
-            print(f"notebook 04 defaults: {n['steps']} steps at {n['size'][0]}x{n['size'][1]}: "
-                  f"{n['seconds_wall_including_python_start']:.1f} s from process start "
-                  f"({n['style_transfer_seconds']:.1f} s in style_transfer), J {n['first_J']:.4g} -> {n['final_J']:.4g} "
-                  "(target <= 90 s)")
+    n = report.get("notebook04")
+    if n is not None and "error" in n:
+        print("notebook 04 defaults: FAILED\n" + n["error"])
+    elif n is not None:
+        print(f"notebook 04 defaults: {n['steps']} steps at {n['size'][0]}x{n['size'][1]}: "
+              f"{n['seconds_wall_including_python_start']:.1f} s from process start "
+              f"({n['style_transfer_seconds']:.1f} s in style_transfer), J {n['first_J']:.4g} -> {n['final_J']:.4g} "
+              "(target <= 90 s)")
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    bench = Bench(args.size)
+    report: dict = bench.describe()
+    if args.only == "all":
+        baseline = measure_baseline(bench, report, args.steps)
+        measure_step_times(bench, baseline, report, args.blocks, args.block)
+        measure_time_to_loss(bench, baseline, report, args)
+        if not args.skip_notebook04:
+            print("[4/4] notebook 04 defaults, fresh process ...", flush=True)
+            report["notebook04"] = run_notebook04()
+            report["notebook04_seconds"] = report["notebook04"].get("seconds_wall_including_python_start")
+    measure_reuse(report, bench.vgg, bench.costs)
+    if args.only == "all":
+        print_generation(report)
+    else:
+        print(f"machine: {report['machine']}; VGG19 weights: {report['weights']}")
     print_reuse(report)
     if args.json:
         print(json.dumps(report, default=float))
