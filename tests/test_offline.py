@@ -160,10 +160,10 @@ def test_art_bench_results_meet_the_goals_and_are_current():
     rows, goals = record["rows"], record["goals"]
     mine, photo, untrained = rows["offline"], rows["photo"], rows["untrained"]
     assert mine["colour"] <= goals["colour_vs_photo_max"] * photo["colour"]
+    assert mine["texture"] <= goals["texture_vs_photo_max"] * photo["texture"]
     assert mine["ssim"] >= goals["ssim_min"]
     assert mine["hf_ratio"] <= goals["hf_ratio_max"]
-    # Strokes move towards the style's (the 0.6x goal is not met yet: see record["met"]).
-    assert mine["texture"] < photo["texture"]
+    assert all(record["met"].values()), record["met"]
     # The old untrained fallback loses the photo; the offline network keeps it.
     assert untrained["ssim"] < 0.1 < goals["ssim_min"] <= mine["ssim"]
     assert (config.REPO_ROOT / "docs" / "offline_gallery.png").stat().st_size > 50_000
