@@ -37,7 +37,8 @@ Figures:
 * peak memory (resident set size) of each run, the counter reset before it.
 * ``notebook04_seconds``: wall time of notebook 04's run with its defaults, in
   a fresh Python process: from the start of the process (imports, VGG19,
-  images) to the final image (target <= 90 s); measured with compiled steps
+  images) to the final image (target <= 90 s on a CPU with native bfloat16 (AMX);
+  about 155 s where a 300x400 step takes ~2 s in float32); measured with compiled steps
   kept (``after``) and with a fresh trace per run (``before``,
   ``NST_REUSE_COMPILED=0``), ratio printed (target: <= 1).
 * ``notebook05``: wall time of executing notebook 05 (source, headless, a
