@@ -5,7 +5,8 @@ preload list. Importing it loads nbgrader, this course's preprocessors and
 what nbgrader would otherwise import late (``sqlite3``, IPython's paths), and
 warms the caches each forked child would otherwise fill again: SQLAlchemy's
 mapper and schema set-up for nbgrader's gradebook models (on a throw-away
-in-memory database) and the compiled JSON schema nbformat validates with.
+in-memory database), the compiled JSON schema nbformat validates with, and
+where the kernels' matplotlib font list is (:mod:`autograder.sandbox_fonts`).
 Nothing here reads a course or a submission.
 """
 
@@ -17,6 +18,7 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.orm import configure_mappers
 
 from autograder import execute, judge  # noqa: F401 - the course's preprocessors
+from autograder.sandbox_fonts import font_list
 from nbgrader.api import Base
 from nbgrader.apps.nbgraderapp import NbGraderApp  # noqa: F401
 
@@ -38,3 +40,4 @@ def _warm_validator() -> None:
 
 _warm_gradebook()
 _warm_validator()
+font_list()

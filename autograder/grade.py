@@ -208,6 +208,8 @@ def grade(course: Path, *, workers: int = 1, force: bool = False,
         f"({found - len(pending)} already graded) on {where}")
     if not pending:
         return {}
+    if scheduler is None:
+        grading.start_fork_server()  # it loads nbgrader while the cluster starts
     tasks = tasks_for(course, pending)
     with cluster.engine(scheduler=scheduler, workers=workers, security=security) as client:
         assets = cluster.load_assets(course, unsandboxed)

@@ -71,6 +71,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_pre_start_kernel(self, **kw):
         from .sandbox import bwrap_executable  # the one home of "which bwrap"
+        from .sandbox_fonts import font_list
         self._close_fds()
         self.transport, self.ip = "ipc", f"{SOCKETS}/kernel"
         self._private = tempfile.mkdtemp(prefix="nst-kernel-")
@@ -85,7 +86,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         cmd = bwrap_command(bwrap_executable(), self._binds, staging=staging,
                             connection_file=Path(self.connection_file), kernel_cmd=kernel_cmd,
                             limits=self.limits, info_fd=info_w, ready_fd=ready_w,
-                            environ=kw.get("env") or os.environ)
+                            environ=kw.get("env") or os.environ, font_list=font_list())
         kw.update(cwd="/", pass_fds=(info_w, ready_w, *self._binds.fds))
         if self._cgroup is not None:
             kw["preexec_fn"] = self._cgroup.join

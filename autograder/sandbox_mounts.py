@@ -33,6 +33,7 @@ from pathlib import Path, PurePosixPath
 
 SCRATCH = "/scratch"        # the kernel's working folder inside the sandbox
 SOCKETS = "/run/nst-kernel"  # the kernel's IPC sockets
+MPL_DIR = "/tmp/matplotlib"  # matplotlib's cache folder ($MPLCONFIGDIR) in the sandbox
 RESULTS = "_grading/results"  # under SCRATCH: a tmpfs of its own for the harness's results
 RESULTS_MB = 32
 SHM_MB = 64
@@ -194,7 +195,7 @@ def _private_mounts(limits: Limits) -> list[str]:
 def _environment(environ) -> list[str]:
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
            "HOME": "/tmp", "USER": "learner", "LOGNAME": "learner",
-           "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib",
+           "MPLBACKEND": "Agg", "MPLCONFIGDIR": MPL_DIR,
            "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8",
            # its parent is the sandbox's init: no parent polling, no console banner
            "JPY_PARENT_PID": "1"}
@@ -240,7 +241,7 @@ def _staged(binds: Binds, staging: Path) -> list[str]:
 
 def bwrap_command(bwrap: str, binds: Binds, *, staging: Path, connection_file: Path,
                   kernel_cmd: list[str], limits: Limits, info_fd: int, ready_fd: int,
-                  environ=os.environ) -> list[str]:
+                  environ=os.environ, font_list: Path | None = None) -> list[str]:
     """The command line that runs ``kernel_cmd`` (whose connection file is
     ``CONNECTION_FILE``) in the sandbox, with the staging folder's files in
     /scratch. ``info_fd`` gets bwrap's JSON info, ``ready_fd`` the launcher's
@@ -249,7 +250,7 @@ def bwrap_command(bwrap: str, binds: Binds, *, staging: Path, connection_file: P
     # lives under /tmp (a fresh clone, a CI checkout) is bound on top of them.
     return [bwrap, *NAMESPACES, "--info-fd", str(info_fd), *_private_mounts(limits),
             *_system_binds(binds), *_python_binds(binds),
-            *_staged(binds, staging),
+            *_staged(binds, staging), *_font_list(binds, font_list),
             "--size", str(RESULTS_MB * 2**20), "--tmpfs", f"{SCRATCH}/{RESULTS}",
             *binds.data(connection_file, CONNECTION_FILE),
             *SEAL, *_environment(environ), "--chdir", "/",
@@ -257,8 +258,20 @@ def bwrap_command(bwrap: str, binds: Binds, *, staging: Path, connection_file: P
             *kernel_cmd]
 
 
-def probe_command(bwrap: str, binds: Binds, limits: Limits) -> list[str]:
-    """A sandbox with the same namespaces and mounts that only imports ``nst_utils``."""
+def probe_command(bwrap: str, binds: Binds, limits: Limits, code: str = "import nst_utils",
+                  env: dict | None = None) -> list[str]:
+    """A sandbox with the same namespaces and mounts that runs only ``code`` (trusted)."""
+    variables = [a for key, value in (env or {}).items() for a in ("--setenv", key, value)]
     return [bwrap, *NAMESPACES, *_private_mounts(limits), *_system_binds(binds),
-            *_python_binds(binds), *SEAL, "--clearenv", "--", sys.executable, "-c",
-            "import nst_utils"]
+            *_python_binds(binds), *SEAL, "--clearenv", *variables, "--", sys.executable, "-c",
+            code]
+
+
+def _font_list(binds: Binds, font_list: Path | None) -> list[str]:
+    """matplotlib's font list, made once (:mod:`autograder.sandbox_fonts`), in the kernel's
+    ``$MPLCONFIGDIR``; the folder stays the kernel's to write."""
+    if font_list is None:
+        return []
+    folder = PurePosixPath(MPL_DIR)
+    return ["--perms", "0777", "--dir", str(folder),
+            "--perms", "0644", *binds.copy(font_list, folder / font_list.name)]

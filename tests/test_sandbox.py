@@ -285,6 +285,30 @@ def test_tensorflow_and_nst_utils_work_inside(kernel):
     assert out.split() == ["6.0", "3"]
 
 
+FRESH_MATPLOTLIB = """
+import json, logging, matplotlib
+records = []
+class Keep(logging.Handler):
+    def emit(self, record): records.append(record.getMessage())
+logging.getLogger("matplotlib.font_manager").addHandler(Keep())
+logging.getLogger("matplotlib.font_manager").setLevel(logging.DEBUG)
+import matplotlib.font_manager as fm
+print(json.dumps([matplotlib.get_cachedir(), records, fm.findfont("DejaVu Sans")]))
+"""
+
+
+def test_matplotlib_finds_its_font_list_made_once(kernel):
+    """Each kernel's /tmp is new, so without the shared list matplotlib rebuilt it per notebook."""
+    found = kernel.json("import subprocess, sys\n"
+                        f"print(subprocess.run([sys.executable, '-c', {FRESH_MATPLOTLIB!r}],\n"
+                        "      capture_output=True, text=True).stdout)")
+    cache, messages, font = found
+    assert cache == "/tmp/matplotlib"
+    assert any("Using fontManager instance from" in m for m in messages), messages
+    assert not any("generated new fontManager" in m for m in messages), messages
+    assert os.path.isfile(font)
+
+
 def _processes_with(token: str) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
