@@ -48,6 +48,7 @@ from collections.abc import Callable
 from nst_utils.engine.errors import LossNotFiniteError, SettingsError
 from nst_utils.engine.layers import layer_weights
 from nst_utils.engine.learner import LearnerFunctions
+from nst_utils.engine import remembered
 from nst_utils.engine.loop import run
 from nst_utils.engine.objective import total_variation
 from nst_utils.engine.pictures import prepare_style_image
@@ -131,7 +132,20 @@ def style_transfer(
                                  train_step if chosen.optimizer == "adam" else None)
     functions.check(chosen.optimizer)
     plan = make_plan(chosen, content, style)
-    return run(plan, functions, model=model, started=started)
+    key = remembered.key_of(plan, functions, model)
+    earlier = remembered.recall(key)
+    if earlier is not None:
+        return _reused(earlier, chosen.progress)
+    result = run(plan, functions, model=model, started=started)
+    remembered.remember(key, result, model)
+    return result
+
+
+def _reused(earlier: TransferResult, say: bool) -> TransferResult:
+    if say:
+        print(f"Same run as before (pictures, settings, seed, functions): its result is "
+              f"reused, painted in {earlier.seconds:.1f} s.")
+    return earlier
 
 
 def _signature() -> inspect.Signature:

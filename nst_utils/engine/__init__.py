@@ -9,6 +9,7 @@
 * :mod:`~nst_utils.engine.learner`: the learner's functions, tried before anything is traced;
 * :mod:`~nst_utils.engine.objective`: J(G) from the learner's costs;
 * :mod:`~nst_utils.engine.compiled`: compiled steps (the learner's ``train_step``; L-BFGS), kept for reuse;
+* :mod:`~nst_utils.engine.remembered`: finished seeded runs, handed back when asked for again;
 * :mod:`~nst_utils.engine.recorder`, :mod:`~nst_utils.engine.result`: history, snapshots, the result;
 * :mod:`~nst_utils.engine.loop`: the run itself.
 

@@ -25,7 +25,8 @@ OPTIMIZERS = ("adam", "lbfgs")
 INITS = ("content", "noise", "mix")
 PRECISIONS = ("float32", "bfloat16", "auto")
 POOLINGS = ("max", "avg")
-#: Set to 0 to trace a fresh compiled step for every run (how the engine worked before the cache).
+#: Set to 0 to trace a fresh compiled step for every run and paint every run again
+#: (how the engine worked before compiled steps and finished runs were kept).
 REUSE_ENV_VAR = "NST_REUSE_COMPILED"
 
 
@@ -79,9 +80,12 @@ class TransferSettings:
             existing file stops the run before it starts).
         progress: show a progress bar with the live losses (default: yes,
             except while grading).
-        reuse_compiled: reuse a step compiled by an earlier run with the same
-            shapes and settings (default yes; ``NST_REUSE_COMPILED=0`` in the
-            environment turns it off). Results are identical either way.
+        reuse_compiled: reuse what earlier runs made: a step compiled with the
+            same shapes and settings (:mod:`~nst_utils.engine.compiled`), and the
+            whole result of an identical seeded run
+            (:mod:`~nst_utils.engine.remembered`). Default yes;
+            ``NST_REUSE_COMPILED=0`` in the environment turns both off. Results
+            are identical either way.
 
     After construction every field holds its checked, normalised value:
     layers as ``((name, weight), ...)``, numbers as floats, choices lower-case,
