@@ -187,7 +187,7 @@ def _dotted(node) -> str | None:
 def scan_code(source: str) -> list[str]:
     """Patterns that patch or fool the checks, found in a learner's code (never run)."""
     try:
-        tree = ast.parse(source)
+        tree = cells.parse_python(source)
     except SyntaxError:
         return []  # a syntax error is an error, not tampering; it shows in the output
     problems, watched = _imports(tree)

@@ -10,7 +10,9 @@ the autograder alike.
 
 from __future__ import annotations
 
+import ast
 import re
+import threading
 
 from nst_utils import config
 
@@ -60,3 +62,17 @@ def exercise_of(identifier: str | None) -> str | None:
 def strip_magics(text: str) -> str:
     """``text`` with IPython magic lines blanked (line numbers are kept)."""
     return "\n".join("" if MAGIC.match(line) else line for line in text.splitlines())
+
+
+_PARSING = threading.Lock()
+
+
+def parse_python(source: str, filename: str = "<cell>") -> ast.Module:
+    """``ast.parse``, one thread at a time.
+
+    CPython 3.11 and 3.12 can fail with ``SystemError: AST constructor recursion depth
+    mismatch`` when two threads build ASTs at once (python/cpython#106905); the
+    autograder parses notebooks in several Dask worker threads.
+    """
+    with _PARSING:
+        return ast.parse(source, filename=filename)

@@ -153,7 +153,7 @@ def _load(path: Path) -> dict:
     for index, source in enumerate(_notebook_code_cells(path), start=1):
         code = cells_.strip_magics(source)
         try:
-            tree = ast.parse(code, filename=f"<{path.name}, code cell {index}>")
+            tree = cells_.parse_python(code, filename=f"<{path.name}, code cell {index}>")
         except SyntaxError as exc:
             raise NSTError(
                 f"Cannot import from {path.name}: code cell {index} has a syntax error "
