@@ -18,7 +18,7 @@ import io
 import os
 import secrets
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -121,17 +121,27 @@ def make_inputs(function: str, seed: int) -> dict[str, np.ndarray]:
             for index, case in enumerate(cases) for name, value in case.items()}
 
 
-def prepare(notebook: str, digest: str, secret: bytes, reference: dict) -> dict[str, CaseSet]:
-    """Cases and expected answers for every exercise of ``notebook`` (needs TensorFlow)."""
+def draw(notebook: str, digest: str, secret: bytes) -> dict[str, CaseSet]:
+    """The cases of every exercise of ``notebook``, answers not yet known (no TensorFlow)."""
     sets = {}
     for exercise in config.exercises_in(notebook):
-        function = exercise.function
-        seed = seed_for(secret, digest, function)
-        inputs = make_inputs(function, seed)
-        helpers = {"gram_matrix": reference["gram_matrix"]}
-        expected = harness.run_cases(function, reference[function], inputs, helpers)
-        sets[function] = CaseSet(function, seed, inputs, expected)
+        seed = seed_for(secret, digest, exercise.function)
+        sets[exercise.function] = CaseSet(exercise.function, seed,
+                                          make_inputs(exercise.function, seed), {})
     return sets
+
+
+def answer(sets: dict[str, CaseSet], reference: dict) -> dict[str, CaseSet]:
+    """The same cases with the reference's answers to them (needs TensorFlow)."""
+    helpers = {"gram_matrix": reference["gram_matrix"]}
+    return {function: replace(case_set, expected=harness.run_cases(
+                function, reference[function], case_set.inputs, helpers))
+            for function, case_set in sets.items()}
+
+
+def prepare(notebook: str, digest: str, secret: bytes, reference: dict) -> dict[str, CaseSet]:
+    """Cases and expected answers for every exercise of ``notebook`` (needs TensorFlow)."""
+    return answer(draw(notebook, digest, secret), reference)
 
 
 def write_inputs(sets: dict[str, CaseSet], folder: Path) -> None:

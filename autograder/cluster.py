@@ -98,6 +98,12 @@ def sandbox_status() -> tuple[bool, str]:
 # ------------------------------------------------------------ worker side
 def grade_on_worker(task, assets: Assets) -> dict:
     """Run on a Dask worker: grade one notebook (nbgrader starts from a forkserver)."""
+    return grade_submission_on_worker([task], assets)[0]
+
+
+def grade_submission_on_worker(tasks: list, assets: Assets) -> list[dict]:
+    """Run on a Dask worker: grade one student's notebooks, one at a time, each next
+    notebook's kernel started while the current one runs (:mod:`autograder.kernel_ahead`)."""
     from autograder import course
     from autograder.sandbox import UNSANDBOXED_ENV
 
@@ -108,15 +114,29 @@ def grade_on_worker(task, assets: Assets) -> dict:
     os.environ.update(THREAD_ENV)
     if assets.unsandboxed:
         os.environ[UNSANDBOXED_ENV] = "1"
-    started = time.monotonic()
+    seconds, last = {}, [time.monotonic()]
+
+    def timed(index, *_):  # each notebook's share of the wall time, in the order they end
+        seconds[index], last[0] = time.monotonic() - last[0], time.monotonic()
+
     with tempfile.TemporaryDirectory(prefix="nst-task-") as tmp:
         for name, data in assets.notebooks.items():
             (Path(tmp) / name).write_bytes(data)
         template = course.template_course(Path(tmp))
-        outcome = course.grade_task(task, template=template, secret=assets.secret)
-    return {"student": task.student, "name": task.name, "result": outcome.result.as_json(),
-            "rows": outcome.rows, "autograded": outcome.autograded,
-            "seconds": time.monotonic() - started, "host": os.uname().nodename}
+        outcomes = course.run_jobs(list(tasks), workers=1, template=template,
+                                   secret=assets.secret, on_done=timed)
+    return [{"student": task.student, "name": task.name, "result": outcome.result.as_json(),
+             "rows": outcome.rows, "autograded": outcome.autograded,
+             "seconds": seconds.get(index, 0.0), "host": os.uname().nodename}
+            for index, (task, outcome) in enumerate(zip(tasks, outcomes))]
+
+
+def each(grader):
+    """A grader of one notebook (``grader(task, assets) -> dict``, e.g. a test's stand-in)
+    as a grader of a student's notebooks."""
+    def grade_all(tasks: list, assets: Assets) -> list[dict]:
+        return [grader(task, assets) for task in tasks]
+    return grade_all
 
 
 def flagged(task: GradingTask, kind: str, detail: str) -> dict:
@@ -204,42 +224,58 @@ def check_workers(client, expected: str, unsandboxed: bool = False,
     return len(versions)
 
 
-def run(client, tasks: list[GradingTask], assets: Assets, on_done,
-        grader=grade_on_worker) -> None:
-    """Grade ``tasks`` on the cluster; call ``on_done(outcome)`` as each one finishes.
+def run(client, tasks: list[GradingTask], assets: Assets, on_done, grader=None,
+        per_student: bool = True) -> None:
+    """Grade ``tasks`` on the cluster; call ``on_done(outcome)`` as each notebook's outcome
+    comes back.
 
-    ``grader(task, assets) -> outcome`` runs on the workers (tests give a stand-in).
+    ``per_student``: one Dask task per student, whose notebooks are graded one after
+    the other, each next kernel started ahead where the worker has a core to spare
+    (:mod:`autograder.kernel_ahead`); else one Dask task per notebook, which spreads
+    a small class more evenly over workers that use every core already.
+    ``grader(task, assets) -> outcome`` grades one notebook on the workers (tests give
+    a stand-in).
 
     Each task is accepted once (by its key), so a task regraded after its worker
     died can never be stored twice. If ``on_done`` raises, the rest is cancelled.
     """
     from distributed import as_completed
-    from distributed.scheduler import KilledWorker
 
+    grade_all = grade_submission_on_worker if grader is None else each(grader)
+    groups: dict[str, list] = {}
+    for task in tasks:
+        groups.setdefault(task.student if per_student else f"{task.student}-{task.name}",
+                          []).append(task)
     run_id = os.urandom(4).hex()
     # The assets travel inside every task (tens of kB): scattered data would be lost
     # for good when the workers holding it die, and the tasks needing it with it.
-    futures = {client.submit(grader, task, assets, pure=False,
-                             key=f"grade-{run_id}-{task.student}-{task.name}"): task
-               for task in tasks}
+    futures = {client.submit(grade_all, group, assets, pure=False,
+                             key=f"grade-{run_id}-{name}"): group
+               for name, group in groups.items()}
     accepted = set()
     try:
         for future in as_completed(futures):
-            task = futures[future]
             if future.key in accepted:
                 continue
             accepted.add(future.key)
-            try:
-                outcome = future.result()
-            except CourseVersionMismatch as error:  # never a grade: stop the run
-                raise ClusterError(f"{error}; the students filed so far stay filed") from None
-            except KilledWorker:
-                outcome = flagged(task, "worker died", "this notebook was being graded on two "
-                                  "workers that both died (out of memory?); the next `grade` "
-                                  "run grades it again")
-            except Exception as error:  # noqa: BLE001 - one notebook's failure is flagged
-                outcome = flagged(task, "not graded", f"grading failed on the worker: {error!r}; "
-                                  "the next `grade` run grades it again")
-            on_done(outcome)
+            for outcome in _outcomes(future, futures[future]):
+                on_done(outcome)
     finally:
         client.cancel(list(futures))
+
+
+def _outcomes(future, group: list) -> list[dict]:
+    """The notebooks' outcomes of one student's task, or each notebook flagged if it failed."""
+    from distributed.scheduler import KilledWorker
+
+    try:
+        return future.result()
+    except CourseVersionMismatch as error:  # never a grade: stop the run
+        raise ClusterError(f"{error}; the students filed so far stay filed") from None
+    except KilledWorker:
+        return [flagged(task, "worker died", "this notebook was being graded on two workers "
+                        "that both died (out of memory?); the next `grade` run grades it again")
+                for task in group]
+    except Exception as error:  # noqa: BLE001 - one student's failure is flagged
+        return [flagged(task, "not graded", f"grading failed on the worker: {error!r}; "
+                        "the next `grade` run grades it again") for task in group]

@@ -22,9 +22,11 @@ Only the notebooks that hold graded cells form the grading assignment.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,15 +89,18 @@ class TaskOutcome:
 
 
 _references: dict[Path, dict] = {}
+_loading_references = threading.Lock()
 
 
 def _reference(template: Path) -> dict:
-    """The reference functions of this template's source notebooks (imported once)."""
-    if template not in _references:
-        from autograder import reference
+    """The reference functions of this template's source notebooks (imported once, even
+    when several worker threads ask at the same time)."""
+    with _loading_references:
+        if template not in _references:
+            from autograder import reference
 
-        _references[template] = reference.load(template / "source" / config.ASSIGNMENT_ID)
-    return _references[template]
+            _references[template] = reference.load(template / "source" / config.ASSIGNMENT_ID)
+        return _references[template]
 
 
 def default_secret() -> bytes:
@@ -103,11 +108,56 @@ def default_secret() -> bytes:
     return cases.course_secret(cache_root())
 
 
+@dataclass
+class _Prepared:
+    """A notebook about to be graded: its cases, its job token and, once started, its kernel."""
+
+    task: GradingTask
+    digest: str
+    sets: dict  # the cases; their answers are added by :meth:`answered`
+    token: str
+    ahead: object = None  # the kernel_ahead.Ahead started for it, if any
+
+    @classmethod
+    def of(cls, task: GradingTask, secret: bytes) -> _Prepared:
+        digest = cases.submission_digest(task.notebook)
+        return cls(task, digest, cases.draw(task.name, digest, secret),
+                   f"{os.getpid()}-{id(task)}-{time.monotonic_ns()}")
+
+    def start_kernel(self, template: Path) -> None:
+        """Start this notebook's sandboxed kernel now, before nbgrader (which adopts it).
+
+        The kernel imports TensorFlow while this process computes the answers and
+        nbgrader starts, on a core that would otherwise wait (the caller checks there is
+        one: where every core grades a notebook, it would only slow them down). Without
+        a sandbox, nbgrader starts its own kernel (or refuses to grade).
+        """
+        from autograder import kernel_ahead, sandbox, staging
+        from autograder.execute import KERNEL_ENV
+
+        if sandbox.opted_out() or not sandbox.sandbox_available()[0]:
+            return
+        source = template / "source" / config.ASSIGNMENT_ID
+        env = {**course_env(template), **KERNEL_ENV, JOB_ENV: self.token}
+        self.ahead = kernel_ahead.Ahead.start(
+            self.task.name, lambda folder: staging.stage(folder, self.task.name, source, self.sets),
+            env)
+
+    def answered(self, template: Path) -> dict:
+        """The cases with the reference's answers (TensorFlow, once per process)."""
+        return cases.answer(self.sets, _reference(template))
+
+    def close(self) -> None:
+        if self.ahead is not None:
+            self.ahead.close()
+
+
 class _Running:
     """A notebook being graded by nbgrader, in its private course."""
 
-    def __init__(self, task: GradingTask, template: Path, secret: bytes):
-        self.task = task
+    def __init__(self, prepared: _Prepared, template: Path):
+        task = self.task = prepared.task
+        self.prepared = prepared
         self.tmp = tempfile.TemporaryDirectory(prefix="nst-grade-")
         self.course = Path(self.tmp.name)
         shutil.copytree(template / "source", self.course / "source")
@@ -117,18 +167,18 @@ class _Running:
         (submitted / task.name).write_bytes(task.notebook)
         if task.timestamp:
             (submitted / "timestamp.txt").write_text(task.timestamp, encoding="utf-8")
-        digest = cases.submission_digest(task.notebook)
         cases_file = self.course / "cases.npz"
-        cases.save(cases.prepare(task.name, digest, secret, _reference(template)),
-                   cases_file, digest)
+        cases.save(prepared.answered(template), cases_file, prepared.digest)
         self.log = self.course / "nbgrader.log"
-        self.token = f"{os.getpid()}-{id(self)}-{time.monotonic_ns()}"
+        self.token = prepared.token
         from autograder.execute import CASES_ENV
 
+        env = {CASES_ENV: str(cases_file), JOB_ENV: self.token}
+        if prepared.ahead is not None:
+            env.update(prepared.ahead.handover(self.course / "kernel-ahead.json"))
         argv = ["autograde", config.ASSIGNMENT_ID, "--student", task.student,
                 "--notebook", Path(task.name).stem, "--force"]
-        self.process = spawn_nbgrader(argv, self.course, self.log,
-                                      {CASES_ENV: str(cases_file), JOB_ENV: self.token})
+        self.process = spawn_nbgrader(argv, self.course, self.log, env)
         self.deadline = time.monotonic() + notebook_timeout()
         self.status: int | None = None
 
@@ -156,7 +206,7 @@ class _Running:
     def _raise_if_not_the_submission(self, output: str) -> None:
         problem = _infrastructure_error(output)
         if problem:
-            self.tmp.cleanup()
+            self.cleanup()
             raise GradingFailure(f"{self.task.student}/{self.task.name} could not be graded on "
                                  f"this machine: {problem}. Nothing was filed; fix the machine "
                                  "(python -m autograder sandbox --check) and grade again.")
@@ -183,8 +233,14 @@ class _Running:
         nb.log = output
         outcome = TaskOutcome(nb, gradebook_rows(db, task.student, task.name),
                               executed.read_bytes() if executed.exists() else None)
-        self.tmp.cleanup()
+        self.cleanup()
         return outcome
+
+    def cleanup(self) -> None:
+        if self.tmp is not None:
+            self.prepared.close()
+            self.tmp.cleanup()
+            self.tmp = None
 
 
 def _infrastructure_error(log: str) -> str | None:
@@ -222,24 +278,78 @@ def run_jobs(jobs: list, *, workers: int = 1, template: Path | None = None,
         if on_done:
             on_done(index, jobs[index], outcome.result, outcome.rows)
 
-    try:
-        while pending or running:
-            while pending and len(running) < max(1, workers):
-                index, task = pending.pop(0)
-                if task.notebook is None:
-                    finish(index, _missing(task))
-                else:
-                    running.append((index, _Running(task, template, secret)))
-            for item in [item for item in running if item[1].poll()]:
-                running.remove(item)
-                finish(item[0], item[1].collect())
-            if running:
-                time.sleep(0.05)
-    finally:
-        for _index, run in running:
-            run.kill()
-            run.tmp.cleanup()
+    ahead: dict[int, _Prepared] = {}  # the next notebook, its kernel started ahead
+    with SLOTS.taken(max(1, workers)):
+        try:
+            while pending or running:
+                while pending and len(running) < max(1, workers):
+                    index, task = pending.pop(0)
+                    if task.notebook is None:
+                        finish(index, _missing(task))
+                    else:
+                        prepared = ahead.pop(index, None) or _Prepared.of(task, secret)
+                        if prepared.ahead is None and SLOTS.core_to_spare():
+                            prepared.start_kernel(template)  # imports while nbgrader starts
+                        running.append((index, _Running(prepared, template)))
+                _start_next_kernel(pending, ahead, template, secret)
+                for item in [item for item in running if item[1].poll()]:
+                    running.remove(item)
+                    finish(item[0], item[1].collect())
+                if running:
+                    time.sleep(0.05)
+        finally:
+            _stop(running, ahead)
     return outcomes
+
+
+def _stop(running: list, ahead: dict) -> None:
+    """What an interrupted run leaves: its nbgrader jobs killed, kernels started ahead stopped."""
+    for _index, run in running:
+        run.kill()
+        run.cleanup()
+    for prepared in ahead.values():
+        prepared.close()
+
+
+#: Set to 0 to let nbgrader start every kernel itself (no kernel started ahead).
+AHEAD_SWITCH = "NST_KERNELS_AHEAD"
+
+
+class _Slots:
+    """How many notebooks this process grades at once (every ``run_jobs`` call's workers,
+    Dask's worker threads included). A kernel is started ahead only while that leaves a
+    core free: where every core already grades a notebook, it would only slow them down."""
+
+    def __init__(self):
+        self._count, self._lock = 0, threading.Lock()
+
+    @contextlib.contextmanager
+    def taken(self, n: int):
+        with self._lock:
+            self._count += n
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._count -= n
+
+    def core_to_spare(self) -> bool:
+        if os.environ.get(AHEAD_SWITCH, "1").strip() in ("0", "no", "false"):
+            return False
+        return self._count < (os.cpu_count() or 1)
+
+
+SLOTS = _Slots()
+
+
+def _start_next_kernel(pending: list, ahead: dict, template: Path, secret: bytes) -> None:
+    """While notebooks are graded, start the kernel of the next one (one at a time, and
+    only onto a spare core)."""
+    if ahead or not pending or pending[0][1].notebook is None or not SLOTS.core_to_spare():
+        return
+    index, task = pending[0]
+    ahead[index] = _Prepared.of(task, secret)
+    ahead[index].start_kernel(template)
 
 
 def _missing(task: GradingTask) -> TaskOutcome:

@@ -34,11 +34,13 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import default
 
-from autograder import cases, judge
+from autograder import cases, judge, staging
 from nst_utils import cells, config, harness
 
 #: File of precomputed cases (written by the grading process, outside any kernel).
 CASES_ENV = "NST_GRADING_CASES"
+#: What nbgrader's autograde adds to the environment of the kernels it starts.
+KERNEL_ENV = {"NBGRADER_EXECUTION": "autograde"}
 #: Largest results file accepted from a kernel.
 MAX_RESULTS_BYTES = 16 * 2**20
 
@@ -55,13 +57,14 @@ class SealedExecute(Execute):
 
     def preprocess(self, nb, resources, *args, **kwargs):
         name = resources["unique_key"] + ".ipynb"
-        self._dead = False
+        self._dead, self._name = False, name
         self._scratch = Path(tempfile.mkdtemp(prefix="nst-scratch-"))
         grading = resources.setdefault(judge.RESOURCE_KEY, {})
         grading["results"] = {}
         grading["sets"] = self._case_sets(name, resources)
-        self._stage(name)
-        cases.write_inputs(grading["sets"], self._scratch)
+        coursedir = self._coursedir()
+        staging.stage(self._scratch, name, Path(coursedir.format_path(
+            coursedir.source_directory, ".", config.ASSIGNMENT_ID)), grading["sets"])
         keep_path = resources.setdefault("metadata", {}).get("path")
         resources["metadata"]["path"] = str(self._scratch)
         cut = _last_graded(nb) + 1
@@ -75,12 +78,20 @@ class SealedExecute(Execute):
         return nb, resources
 
     def create_kernel_manager(self):
-        """A sandboxed kernel (:mod:`autograder.sandbox`): it refuses to start without one."""
-        from autograder import sandbox
+        """A sandboxed kernel (:mod:`autograder.sandbox`): it refuses to start without one.
+
+        The grading run may have started this notebook's kernel already
+        (:mod:`autograder.kernel_ahead`); then that one is adopted.
+        """
+        from autograder import kernel_ahead, sandbox
 
         if not self.kernel_name:
             self.kernel_name = self.nb.metadata.get("kernelspec", {}).get("name") or "python3"
         manager = sandbox.kernel_manager_class()
+        adopted = kernel_ahead.adopt(self._name) if manager is sandbox.SandboxedKernelManager else None
+        if adopted is not None:
+            self.km = adopted
+            return self.km
         self.km = manager(kernel_name=self.kernel_name, config=self.config)
         return self.km
 
@@ -138,15 +149,6 @@ class SealedExecute(Execute):
                                             info.get("assignment", config.ASSIGNMENT_ID)))
         secret = cases.course_secret(Path(coursedir.root))
         return cases.prepare(name, digest, secret, reference.load(source))
-
-    def _stage(self, name: str) -> None:
-        """Copy the reference versions of the notebooks before ``name`` into the scratch folder."""
-        coursedir = self._coursedir()
-        source = Path(coursedir.format_path(coursedir.source_directory, ".",
-                                            config.ASSIGNMENT_ID))
-        for earlier in config.NOTEBOOKS[:config.NOTEBOOKS.index(name)]:
-            if (source / earlier).is_file():
-                shutil.copyfile(source / earlier, self._scratch / earlier)
 
 
 def _last_graded(nb) -> int:

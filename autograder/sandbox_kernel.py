@@ -33,6 +33,8 @@ from .sandbox_files import read_scratch_file
 from .sandbox_mounts import CONNECTION_FILE, SCRATCH, SOCKETS, Binds, Limits, bwrap_command
 
 START_TIMEOUT_S = 60
+#: What the sandbox runs in place of ``ipykernel_launcher`` (TensorFlow imported first).
+PRELOADED_KERNEL = "nst_utils.preloaded_kernel"
 
 
 class SandboxStartError(RuntimeError):
@@ -58,6 +60,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     limits = Instance(Limits, help="Resource limits; default: Limits.from_env()")
     scratch_fd: int | None = None
+    sandbox_pid: int | None = None  # the sandbox's first process, as the host sees it
     _socket_fd: int | None = None
     _private: str | None = None
     _cgroup: SandboxCgroup | None = None
@@ -78,7 +81,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.connection_file = os.path.join(self._private, "kernel.json")
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
         staging = Path(kw.pop("cwd", None) or os.getcwd()).resolve()
-        kernel_cmd = [a.replace(self.connection_file, CONNECTION_FILE) for a in kernel_cmd]
+        kernel_cmd = [PRELOADED_KERNEL if a == "ipykernel_launcher" else
+                      a.replace(self.connection_file, CONNECTION_FILE) for a in kernel_cmd]
         self._binds = Binds()
         self._cgroup = SandboxCgroup.create(self.limits.processes, self.limits.total_memory_bytes())
         self._info_r, info_w = os.pipe()
@@ -102,7 +106,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         try:
             info = json.loads(_read_until(self._info_r, "no sandbox process", b"}"))
             _read_until(self._ready_r, "the launcher did not report", b"ready")
-            root = f"/proc/{int(info['child-pid'])}/root"
+            self.sandbox_pid = int(info["child-pid"])
+            root = f"/proc/{self.sandbox_pid}/root"
             flags = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
             self.scratch_fd = os.open(root + SCRATCH, flags)
             self._socket_fd = os.open(root + SOCKETS, flags)

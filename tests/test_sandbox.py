@@ -351,3 +351,44 @@ except OSError as e:
     while _processes_with(token) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _processes_with(token)
+
+
+def test_a_kernel_started_ahead_is_adopted_only_by_its_notebook(tmp_path):
+    """The grading process starts a notebook's kernel early (TensorFlow already imported,
+    the scratch staged); only that notebook's Execute adopts it, and killing it ends it."""
+    from autograder import kernel_ahead
+
+    def stage(folder):
+        (folder / "01_sibling.ipynb").write_text("{}")
+
+    ahead = kernel_ahead.Ahead.start("02_x.ipynb", stage, {"NBGRADER_EXECUTION": "autograde"})
+    assert ahead is not None
+    loop = asyncio.new_event_loop()
+    try:
+        handover = ahead.handover(tmp_path / "ahead.json")
+        for wrong in ("03_y.ipynb", None):
+            os.environ.update(handover)
+            assert kernel_ahead.adopt(wrong) is None  # another notebook starts its own
+        os.environ.update(handover)
+        km = kernel_ahead.adopt("02_x.ipynb")
+        assert kernel_ahead.AHEAD_ENV not in os.environ  # adopted once at most
+        loop.run_until_complete(km.start_kernel())
+        kc = km.client()
+        kc.start_channels()
+        loop.run_until_complete(kc.wait_for_ready(timeout=60))
+        out = []
+        reply = loop.run_until_complete(kc.execute_interactive(
+            "import os, sys\nprint(sorted(os.listdir('.')), 'tensorflow' in sys.modules, "
+            "os.environ.get('NBGRADER_EXECUTION'))", timeout=60,
+            output_hook=lambda m: out.append(m["content"].get("text", ""))))
+        assert reply["content"]["status"] == "ok"
+        said = "".join(out)
+        assert said.startswith("['01_sibling.ipynb'") and said.endswith("True autograde\n"), said
+        kc.stop_channels()
+        pid = km.sandbox_pid
+        loop.run_until_complete(km.shutdown_kernel(now=True))
+        time.sleep(0.5)
+        assert not kernel_ahead._alive(pid)
+    finally:
+        loop.close()
+        ahead.close()
