@@ -42,8 +42,9 @@ Figures:
   kept (``after``) and with a fresh trace per run (``before``,
   ``NST_REUSE_COMPILED=0``), ratio printed (target: <= 1).
 * ``notebook05``: wall time of executing notebook 05 (source, headless, a
-  fresh kernel) before (a fresh trace per run, as the engine worked before
-  it kept compiled steps) and after (kept), ratio printed (target <= 0.5);
+  fresh kernel) before (every run traced and painted afresh, as the engine
+  worked before it kept compiled steps and finished runs) and after (both
+  kept; ``nst_utils/engine/remembered.py``), ratio printed (target <= 0.5);
   whether its figures came out the same; and, in this process, whether a
   few runs give identical images with and without kept steps.
 
@@ -218,7 +219,7 @@ def run_notebook04(reuse: bool = True) -> dict:
 
 
 # ---------------------------------------------------------------------------
-# Notebook 05 (some twenty short runs): a fresh trace per run, or compiled steps kept
+# Notebook 05 (some twenty short runs): every run afresh, or compiled steps and identical runs kept
 # ---------------------------------------------------------------------------
 def _figures(executed) -> dict[str, list[str]]:
     """The PNG figures of each code cell of an executed notebook, by cell id."""
@@ -278,8 +279,9 @@ def print_reuse(report: dict) -> None:
         if not figures.get("ok", True) or "error" in figures:
             print(f"{name}: FAILED {figures.get('errors') or figures.get('error')}")
             continue
-        print(f"{name}: before (fresh trace per run) {figures['before_seconds']:.1f} s, after (compiled "
-              f"steps kept) {figures['after_seconds']:.1f} s -> ratio {figures['ratio']:.3f} "
+        print(f"{name}: before (every run traced and painted afresh) {figures['before_seconds']:.1f} s, "
+              f"after (compiled steps and identical runs kept) {figures['after_seconds']:.1f} s "
+              f"-> ratio {figures['ratio']:.3f} "
               f"(target {'<= 0.5' if name == 'notebook05' else '<= 1'}); CPU seconds "
               f"{figures['before_cpu_seconds']:.1f} -> {figures['after_cpu_seconds']:.1f}, ratio {figures['cpu_ratio']:.3f}")
     if "notebook05" in report and report["notebook05"].get("ok"):
