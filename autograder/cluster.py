@@ -14,7 +14,7 @@ data (scores, gradebook rows, the autograded notebook's bytes). Workers never
 read or write the course folder, and the client (the ``grade`` process) is
 the only writer of the gradebook.
 
-On a worker, each notebook is graded by ``autograder.course.grade_task``:
+On a worker, a task's notebooks are graded by ``autograder.course.run_jobs``:
 nbgrader runs in a process started by a *forkserver* (never forked from the
 multithreaded worker), its kernel in the sandbox, with TensorFlow and BLAS
 kept to one thread, so N workers use N cores. The client first checks that
@@ -96,11 +96,6 @@ def sandbox_status() -> tuple[bool, str]:
 
 
 # ------------------------------------------------------------ worker side
-def grade_on_worker(task, assets: Assets) -> dict:
-    """Run on a Dask worker: grade one notebook (nbgrader starts from a forkserver)."""
-    return grade_submission_on_worker([task], assets)[0]
-
-
 def grade_submission_on_worker(tasks: list, assets: Assets) -> list[dict]:
     """Run on a Dask worker: grade one student's notebooks, one at a time, each next
     notebook's kernel started while the current one runs (:mod:`autograder.kernel_ahead`)."""

@@ -1,7 +1,7 @@
 """Grade notebooks with nbgrader, each in a private, throw-away course folder.
 
 Every command that grades (``score``, ``grade``, the sample bank, the
-benchmarks, a Dask worker) goes through :func:`run_jobs` or :func:`grade_task`:
+benchmarks, a Dask worker) goes through :func:`run_jobs`:
 
 1. a private course is laid out from the template (:mod:`autograder.template`):
    the graded source notebooks, a copy of their gradebook, and the submitted
@@ -246,12 +246,6 @@ class _Running:
 def _infrastructure_error(log: str) -> str | None:
     lines = [line.strip() for line in log.splitlines() if any(m in line for m in INFRASTRUCTURE)]
     return lines[-1][-300:] if lines else None
-
-
-def grade_task(task: GradingTask, *, template: Path | None = None,
-               secret: bytes | None = None) -> TaskOutcome:
-    """Grade one notebook, start to end, in this process's care; the result as data."""
-    return run_jobs([task], workers=1, template=template, secret=secret)[0]
 
 
 def run_jobs(jobs: list, *, workers: int = 1, template: Path | None = None,

@@ -136,7 +136,8 @@ def points(student: str, function: str, maximum: float) -> float:
 
 
 def fake_grade(task, assets) -> dict:
-    """Stand-in for ``cluster.grade_on_worker``: nbgrader-shaped rows, no notebook run."""
+    """Stand-in grader of one notebook (``cluster.run``'s ``grader``): nbgrader-shaped rows,
+    no notebook run."""
     exercises = [e for e in config.EXERCISES if e.notebook == task.name]
     scores = {e.function: points(task.student, e.function, e.points) for e in exercises}
     delay = float(os.environ.get("NST_FAKE_GRADE_SECONDS", "0"))
