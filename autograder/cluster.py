@@ -97,8 +97,8 @@ def sandbox_status() -> tuple[bool, str]:
 
 # ------------------------------------------------------------ worker side
 def grade_submission_on_worker(tasks: list, assets: Assets) -> list[dict]:
-    """Run on a Dask worker: grade one student's notebooks, one at a time, each next
-    notebook's kernel started while the current one runs (:mod:`autograder.kernel_ahead`)."""
+    """Run on a Dask worker: grade one student's notebooks, one at a time, their kernels
+    forked by one sandbox that imports TensorFlow once (:mod:`autograder.forked_kernels`)."""
     from autograder import course
     from autograder.sandbox import UNSANDBOXED_ENV
 
@@ -225,9 +225,8 @@ def run(client, tasks: list[GradingTask], assets: Assets, on_done, grader=None,
     comes back.
 
     ``per_student``: one Dask task per student, whose notebooks are graded one after
-    the other, each next kernel started ahead where the worker has a core to spare
-    (:mod:`autograder.kernel_ahead`); else one Dask task per notebook, which spreads
-    a small class more evenly over workers that use every core already.
+    the other, their kernels forked by one sandbox (:mod:`autograder.forked_kernels`);
+    else one Dask task per notebook (a worker that dies then names one notebook).
     ``grader(task, assets) -> outcome`` grades one notebook on the workers (tests give
     a stand-in).
 

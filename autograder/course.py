@@ -116,7 +116,7 @@ class _Prepared:
     digest: str
     sets: dict  # the cases; their answers are added by :meth:`answered`
     token: str
-    ahead: object = None  # the kernel_ahead.Ahead started for it, if any
+    kernel: object = None  # its kernel forked ahead (forked_kernels.ForkedKernel), if any
 
     @classmethod
     def of(cls, task: GradingTask, secret: bytes) -> _Prepared:
@@ -124,32 +124,25 @@ class _Prepared:
         return cls(task, digest, cases.draw(task.name, digest, secret),
                    f"{os.getpid()}-{id(task)}-{time.monotonic_ns()}")
 
-    def start_kernel(self, template: Path) -> None:
-        """Start this notebook's sandboxed kernel now, before nbgrader (which adopts it).
+    def fork_kernel(self, template: Path, factory) -> None:
+        """Have the submission's kernel factory fork this notebook's kernel, before
+        nbgrader starts (its Execute adopts it); without a factory, or while the factory
+        serves another notebook, nbgrader starts a kernel of its own."""
+        from autograder import staging
 
-        The kernel imports TensorFlow while this process computes the answers and
-        nbgrader starts, on a core that would otherwise wait (the caller checks there is
-        one: where every core grades a notebook, it would only slow them down). Without
-        a sandbox, nbgrader starts its own kernel (or refuses to grade).
-        """
-        from autograder import kernel_ahead, sandbox, staging
-        from autograder.execute import KERNEL_ENV
-
-        if sandbox.opted_out() or not sandbox.sandbox_available()[0]:
-            return
-        source = template / "source" / config.ASSIGNMENT_ID
-        env = {**course_env(template), **KERNEL_ENV, JOB_ENV: self.token}
-        self.ahead = kernel_ahead.Ahead.start(
-            self.task.name, lambda folder: staging.stage(folder, self.task.name, source, self.sets),
-            env)
+        if factory is not None:
+            source = template / "source" / config.ASSIGNMENT_ID
+            self.kernel = factory.kernel(self.task.name, lambda folder: staging.stage(
+                folder, self.task.name, source, self.sets))
 
     def answered(self, template: Path) -> dict:
         """The cases with the reference's answers (TensorFlow, once per process)."""
         return cases.answer(self.sets, _reference(template))
 
     def close(self) -> None:
-        if self.ahead is not None:
-            self.ahead.close()
+        if self.kernel is not None:
+            self.kernel.close()
+            self.kernel = None
 
 
 class _Running:
@@ -172,13 +165,17 @@ class _Running:
         self.log = self.course / "nbgrader.log"
         self.token = prepared.token
         from autograder.execute import CASES_ENV
+        from autograder.kernel_ahead import AHEAD_ENV
 
         env = {CASES_ENV: str(cases_file), JOB_ENV: self.token}
-        if prepared.ahead is not None:
-            env.update(prepared.ahead.handover(self.course / "kernel-ahead.json"))
+        handover = self.course / "kernel-ahead.json"
+        if prepared.kernel is not None:
+            env[AHEAD_ENV] = str(handover)
         argv = ["autograde", config.ASSIGNMENT_ID, "--student", task.student,
                 "--notebook", Path(task.name).stem, "--force"]
         self.process = spawn_nbgrader(argv, self.course, self.log, env)
+        if prepared.kernel is not None:  # while nbgrader starts
+            prepared.kernel.handover(handover)
         self.deadline = time.monotonic() + notebook_timeout()
         self.status: int | None = None
 
@@ -272,7 +269,7 @@ def run_jobs(jobs: list, *, workers: int = 1, template: Path | None = None,
         if on_done:
             on_done(index, jobs[index], outcome.result, outcome.rows)
 
-    ahead: dict[int, _Prepared] = {}  # the next notebook, its kernel started ahead
+    factories = _Factories(template)
     with SLOTS.taken(max(1, workers)):
         try:
             while pending or running:
@@ -281,38 +278,33 @@ def run_jobs(jobs: list, *, workers: int = 1, template: Path | None = None,
                     if task.notebook is None:
                         finish(index, _missing(task))
                     else:
-                        prepared = ahead.pop(index, None) or _Prepared.of(task, secret)
-                        if prepared.ahead is None and SLOTS.core_to_spare():
-                            prepared.start_kernel(template)  # imports while nbgrader starts
+                        prepared = _Prepared.of(task, secret)
+                        prepared.fork_kernel(template, factories.of(task.student))
                         running.append((index, _Running(prepared, template)))
-                _start_next_kernel(pending, ahead, template, secret)
+                factories.start_next(pending)
                 for item in [item for item in running if item[1].poll()]:
                     running.remove(item)
                     finish(item[0], item[1].collect())
+                    factories.close_unneeded(pending, running)
                 if running:
                     time.sleep(0.05)
         finally:
-            _stop(running, ahead)
+            for _index, run in running:
+                run.kill()
+                run.cleanup()
+            factories.close()
     return outcomes
 
 
-def _stop(running: list, ahead: dict) -> None:
-    """What an interrupted run leaves: its nbgrader jobs killed, kernels started ahead stopped."""
-    for _index, run in running:
-        run.kill()
-        run.cleanup()
-    for prepared in ahead.values():
-        prepared.close()
-
-
-#: Set to 0 to let nbgrader start every kernel itself (no kernel started ahead).
+#: Set to 0 to let nbgrader start every kernel itself (no kernel factory).
 AHEAD_SWITCH = "NST_KERNELS_AHEAD"
 
 
 class _Slots:
     """How many notebooks this process grades at once (every ``run_jobs`` call's workers,
-    Dask's worker threads included). A kernel is started ahead only while that leaves a
-    core free: where every core already grades a notebook, it would only slow them down."""
+    Dask's worker threads included). A submission's kernel factory is started ahead only
+    while that leaves a core free: where every core grades a notebook already, its
+    TensorFlow import would only slow them down."""
 
     def __init__(self):
         self._count, self._lock = 0, threading.Lock()
@@ -328,22 +320,58 @@ class _Slots:
                 self._count -= n
 
     def core_to_spare(self) -> bool:
-        if os.environ.get(AHEAD_SWITCH, "1").strip() in ("0", "no", "false"):
-            return False
         return self._count < (os.cpu_count() or 1)
 
 
 SLOTS = _Slots()
 
 
-def _start_next_kernel(pending: list, ahead: dict, template: Path, secret: bytes) -> None:
-    """While notebooks are graded, start the kernel of the next one (one at a time, and
-    only onto a spare core)."""
-    if ahead or not pending or pending[0][1].notebook is None or not SLOTS.core_to_spare():
-        return
-    index, task = pending[0]
-    ahead[index] = _Prepared.of(task, secret)
-    ahead[index].start_kernel(template)
+class _Factories:
+    """The kernel factory of each submission being graded (:mod:`autograder.forked_kernels`),
+    started when its first notebook is due (or ahead, onto a spare core) and ended after
+    its last."""
+
+    def __init__(self, template: Path):
+        from autograder import sandbox
+
+        switched_off = os.environ.get(AHEAD_SWITCH, "1").strip() in ("0", "no", "false")
+        self._on = not (switched_off or sandbox.opted_out() or not sandbox.sandbox_available()[0])
+        self._env = {**course_env(template), **_kernel_env()}
+        self._running: dict[str, object] = {}
+
+    def of(self, student: str, start: bool = True):
+        """The student's factory (None without a sandbox, or if it could not start)."""
+        if self._on and start and student not in self._running:
+            from autograder.forked_kernels import KernelFactory
+
+            self._running[student] = KernelFactory.start(self._env)
+        return self._running.get(student)
+
+    def start_next(self, pending: list) -> None:
+        """Start the next submission's factory while a core is free."""
+        if pending and SLOTS.core_to_spare() and len(self._running) < 2:
+            self.of(pending[0][1].student)
+
+    def close_unneeded(self, pending: list, running: list) -> None:
+        wanted = {task.student for _index, task in pending}
+        wanted |= {run.task.student for _index, run in running}
+        for student in [s for s in self._running if s not in wanted]:
+            self._close(student)
+
+    def _close(self, student: str) -> None:
+        factory = self._running.pop(student)
+        if factory is not None:
+            factory.close()
+
+    def close(self) -> None:
+        for student in list(self._running):
+            self._close(student)
+
+
+def _kernel_env() -> dict:
+    from autograder.execute import KERNEL_ENV
+
+    return KERNEL_ENV
 
 
 def _missing(task: GradingTask) -> TaskOutcome:

@@ -80,8 +80,8 @@ class SealedExecute(Execute):
     def create_kernel_manager(self):
         """A sandboxed kernel (:mod:`autograder.sandbox`): it refuses to start without one.
 
-        The grading run may have started this notebook's kernel already
-        (:mod:`autograder.kernel_ahead`); then that one is adopted.
+        The grading run may have had this notebook's kernel forked already
+        (:mod:`autograder.forked_kernels`); then that one is adopted.
         """
         from autograder import kernel_ahead, sandbox
 

@@ -64,6 +64,12 @@ class SandboxedKernelManager(AsyncKernelManager):
     _socket_fd: int | None = None
     _private: str | None = None
     _cgroup: SandboxCgroup | None = None
+    #: What runs in the sandbox in place of ``ipykernel_launcher``.
+    program = PRELOADED_KERNEL
+    #: A host folder shown read-only at ``/staging`` (the kernel factory's), if any.
+    staging_mount: Path | None = None
+    #: More descriptors for the sandbox to inherit (the kernel factory's pipes).
+    extra_fds: tuple[int, ...] = ()
 
     def _limits_default(self):
         return Limits.from_env()
@@ -81,8 +87,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.connection_file = os.path.join(self._private, "kernel.json")
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
         staging = Path(kw.pop("cwd", None) or os.getcwd()).resolve()
-        kernel_cmd = [PRELOADED_KERNEL if a == "ipykernel_launcher" else
-                      a.replace(self.connection_file, CONNECTION_FILE) for a in kernel_cmd]
+        kernel_cmd = self.sandboxed_argv(kernel_cmd)
         self._binds = Binds()
         self._cgroup = SandboxCgroup.create(self.limits.processes, self.limits.total_memory_bytes())
         self._info_r, info_w = os.pipe()
@@ -90,11 +95,17 @@ class SandboxedKernelManager(AsyncKernelManager):
         cmd = bwrap_command(bwrap_executable(), self._binds, staging=staging,
                             connection_file=Path(self.connection_file), kernel_cmd=kernel_cmd,
                             limits=self.limits, info_fd=info_w, ready_fd=ready_w,
-                            environ=kw.get("env") or os.environ, font_list=font_list())
-        kw.update(cwd="/", pass_fds=(info_w, ready_w, *self._binds.fds))
+                            environ=kw.get("env") or os.environ, font_list=font_list(),
+                            staging_mount=self.staging_mount)
+        kw.update(cwd="/", pass_fds=(info_w, ready_w, *self._binds.fds, *self.extra_fds))
         if self._cgroup is not None:
             kw["preexec_fn"] = self._cgroup.join
         return cmd, kw
+
+    def sandboxed_argv(self, kernel_cmd: list[str]) -> list[str]:
+        """The kernel's command line as the sandbox runs it."""
+        return [self.program if a == "ipykernel_launcher" else
+                a.replace(self.connection_file, CONNECTION_FILE) for a in kernel_cmd]
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         try:

@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path, PurePosixPath
 
-SCRATCH = "/scratch"        # the kernel's working folder inside the sandbox
-SOCKETS = "/run/nst-kernel"  # the kernel's IPC sockets
-MPL_DIR = "/tmp/matplotlib"  # matplotlib's cache folder ($MPLCONFIGDIR) in the sandbox
+# Where things are inside the sandbox: /scratch, the sockets, $MPLCONFIGDIR, /staging.
+from nst_utils.kernel_factory import MPL_DIR, SCRATCH, SOCKETS, STAGING  # noqa: F401
+
 RESULTS = "_grading/results"  # under SCRATCH: a tmpfs of its own for the harness's results
 RESULTS_MB = 32
 SHM_MB = 64
@@ -241,16 +241,19 @@ def _staged(binds: Binds, staging: Path) -> list[str]:
 
 def bwrap_command(bwrap: str, binds: Binds, *, staging: Path, connection_file: Path,
                   kernel_cmd: list[str], limits: Limits, info_fd: int, ready_fd: int,
-                  environ=os.environ, font_list: Path | None = None) -> list[str]:
+                  environ=os.environ, font_list: Path | None = None,
+                  staging_mount: Path | None = None) -> list[str]:
     """The command line that runs ``kernel_cmd`` (whose connection file is
     ``CONNECTION_FILE``) in the sandbox, with the staging folder's files in
-    /scratch. ``info_fd`` gets bwrap's JSON info, ``ready_fd`` the launcher's
-    word that the sandbox is set up; ``binds.fds`` must be passed to bwrap."""
+    /scratch (and ``staging_mount``, if given, read-only at ``/staging``).
+    ``info_fd`` gets bwrap's JSON info, ``ready_fd`` the launcher's word that
+    the sandbox is set up; ``binds.fds`` must be passed to bwrap."""
+    mount = binds.ro(staging_mount, STAGING) if staging_mount else []
     # The private mounts come first, so that an installation or a course that
     # lives under /tmp (a fresh clone, a CI checkout) is bound on top of them.
     return [bwrap, *NAMESPACES, "--info-fd", str(info_fd), *_private_mounts(limits),
             *_system_binds(binds), *_python_binds(binds),
-            *_staged(binds, staging), *_font_list(binds, font_list),
+            *_staged(binds, staging), *mount, *_font_list(binds, font_list),
             "--size", str(RESULTS_MB * 2**20), "--tmpfs", f"{SCRATCH}/{RESULTS}",
             *binds.data(connection_file, CONNECTION_FILE),
             *SEAL, *_environment(environ), "--chdir", "/",

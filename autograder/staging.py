@@ -4,8 +4,8 @@ The reference versions of the notebooks *before* the graded one (so each
 exercise is graded on its own: ``import_functions`` in the learner's
 notebook finds the reference, not the learner's earlier attempt), and the
 inputs of the graded cases (never their answers). The same layout whether
-the kernel is started by nbgrader's Execute step or ahead of time by the
-grading run (:mod:`autograder.kernel_ahead`).
+the kernel is started by nbgrader's Execute step or forked by the
+submission's sandbox (:mod:`autograder.forked_kernels`).
 """
 
 from __future__ import annotations

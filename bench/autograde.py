@@ -8,9 +8,9 @@ valid alternatives, repeated as needed). The same class is graded
 * by ``nbgrader autograde nst`` in one serial run (the baseline: the same
   graded notebooks, this course's configuration, nbgrader as it comes), and
 * by ``python -m autograder grade --workers N`` (each notebook in its own
-  private course, N at a time, nbgrader imported once; with fewer workers
-  than cores, each notebook's kernel is started before its nbgrader run and
-  the next one's while it runs: ``autograder/kernel_ahead.py``);
+  private course, N at a time, nbgrader imported once; each submission's
+  kernels forked by one sandbox that imports TensorFlow once:
+  ``autograder/forked_kernels.py``);
 * optionally by ``grade --workers 1`` as well (``--also-serial``).
 
 Seconds per submission and the speed-up are printed; both runs must agree

@@ -9,11 +9,12 @@ the duration of the import only, and Python-level logging is turned down.
 A real import error still surfaces as a normal Python exception.
 """
 
-import contextlib
 import logging
 import os
 import sys
 import warnings
+
+from nst_utils._quiet import stderr_silenced
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -21,31 +22,23 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 warnings.filterwarnings("ignore", module=r"(tensorflow|keras|absl|h5py)(\..*)?")
 
 
-@contextlib.contextmanager
-def _stderr_silenced():
-    """Send file descriptor 2 to /dev/null for the duration of the block."""
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no usable fd 2 (some embedded interpreters)
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+def start_runtime() -> None:
+    """Run TensorFlow's first operation, which makes the runtime print its banner, silenced.
+
+    It also starts the runtime's threads: a process that is to fork (the grading
+    sandbox's kernel factory, :mod:`nst_utils.kernel_factory`) imports TensorFlow
+    without it, and each forked kernel calls this first.
+    """
+    with stderr_silenced():
+        tf.constant(0.0) + 1.0
 
 
 if "tensorflow" in sys.modules:
     import tensorflow as tf
 else:
-    with _stderr_silenced():
+    with stderr_silenced():
         import tensorflow as tf
-
-        tf.constant(0.0) + 1.0  # first op: lets the runtime print its banner now, silenced
+    start_runtime()
 
 tf.get_logger().setLevel(logging.ERROR)
 try:

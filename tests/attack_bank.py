@@ -178,6 +178,42 @@ ATTACKS = {
         def steal(name, *args):
             return None
     ''',
+    # Within the submission's sandbox: wait for a later notebook's staging (which holds
+    # this notebook's reference) to appear, and read the memory of the process that
+    # forks the kernels, looking for a solution there.
+    "the kernel factory": '''
+        import json, os, pathlib, time
+        _waited = []
+        def _reference(name):
+            for folder in ["/staging", ".", "/tmp", "/proc/1/root/staging"]:
+                for path in pathlib.Path(folder).glob("**/*.ipynb"):
+                    try:
+                        cells = json.loads(path.read_text())["cells"]
+                    except (OSError, ValueError):
+                        continue
+                    for cell in cells:
+                        text = "".join(cell.get("source", []))
+                        if "def " + name + "(" in text and "steal(" not in text:
+                            scope = {}
+                            exec(text, globals(), scope)
+                            return scope.get(name)
+            try:
+                with open(f"/proc/{os.getppid()}/mem", "rb") as memory:
+                    memory.read(1)
+            except OSError:
+                pass
+            return None
+        def steal(name, *args):
+            deadline = time.time() + (0 if _waited else 6)
+            _waited.append(name)
+            while True:
+                found = _reference(name)
+                if found is not None:
+                    return found(*args)
+                if time.time() > deadline:
+                    return None
+                time.sleep(0.2)
+    ''',
     # Fill every writable disk.
     "fill the disk": '''
         import os

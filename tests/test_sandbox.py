@@ -353,42 +353,80 @@ except OSError as e:
     assert not _processes_with(token)
 
 
-def test_a_kernel_started_ahead_is_adopted_only_by_its_notebook(tmp_path):
-    """The grading process starts a notebook's kernel early (TensorFlow already imported,
-    the scratch staged); only that notebook's Execute adopts it, and killing it ends it."""
+def _adopted_run(loop, kernel, name: str, path: Path, code: str) -> str:
+    """Adopt a forked kernel as Execute does, run ``code``, end it; what it printed."""
     from autograder import kernel_ahead
 
-    def stage(folder):
-        (folder / "01_sibling.ipynb").write_text("{}")
-
-    ahead = kernel_ahead.Ahead.start("02_x.ipynb", stage, {"NBGRADER_EXECUTION": "autograde"})
-    assert ahead is not None
-    loop = asyncio.new_event_loop()
+    kernel.handover(path)
+    for wrong in ("05_going_further.ipynb", None):
+        os.environ[kernel_ahead.AHEAD_ENV] = str(path)
+        assert kernel_ahead.adopt(wrong) is None  # another notebook starts its own
+    os.environ[kernel_ahead.AHEAD_ENV] = str(path)
+    km = kernel_ahead.adopt(name)
+    assert kernel_ahead.AHEAD_ENV not in os.environ  # adopted once at most
+    loop.run_until_complete(km.start_kernel())
+    kc = km.client()
+    kc.start_channels()
     try:
-        handover = ahead.handover(tmp_path / "ahead.json")
-        for wrong in ("03_y.ipynb", None):
-            os.environ.update(handover)
-            assert kernel_ahead.adopt(wrong) is None  # another notebook starts its own
-        os.environ.update(handover)
-        km = kernel_ahead.adopt("02_x.ipynb")
-        assert kernel_ahead.AHEAD_ENV not in os.environ  # adopted once at most
-        loop.run_until_complete(km.start_kernel())
-        kc = km.client()
-        kc.start_channels()
         loop.run_until_complete(kc.wait_for_ready(timeout=60))
         out = []
         reply = loop.run_until_complete(kc.execute_interactive(
-            "import os, sys\nprint(sorted(os.listdir('.')), 'tensorflow' in sys.modules, "
-            "os.environ.get('NBGRADER_EXECUTION'))", timeout=60,
-            output_hook=lambda m: out.append(m["content"].get("text", ""))))
-        assert reply["content"]["status"] == "ok"
-        said = "".join(out)
-        assert said.startswith("['01_sibling.ipynb'") and said.endswith("True autograde\n"), said
+            code, timeout=60, output_hook=lambda m: out.append(m["content"].get("text", ""))))
+        assert reply["content"]["status"] == "ok", out
+    finally:
         kc.stop_channels()
-        pid = km.sandbox_pid
-        loop.run_until_complete(km.shutdown_kernel(now=True))
-        time.sleep(0.5)
-        assert not kernel_ahead._alive(pid)
+    pid = km._kernel_pid
+    loop.run_until_complete(km.shutdown_kernel(now=True))
+    time.sleep(0.3)
+    assert not kernel_ahead._alive(pid)
+    return "".join(out)
+
+
+def test_a_submissions_kernels_are_forked_fresh_in_course_order(tmp_path):
+    """One sandbox per submission forks each notebook's kernel (TensorFlow imported once):
+    each sees only its own staging, nothing an earlier kernel left (files, processes)
+    survives into the next, and no kernel is forked out of the course's order."""
+    from autograder import forked_kernels
+    from nst_utils import config
+
+    first, second = config.NOTEBOOKS[2], config.NOTEBOOKS[3]
+    factory = forked_kernels.KernelFactory.start({"NBGRADER_EXECUTION": "autograde"})
+    assert factory is not None
+    loop = asyncio.new_event_loop()
+    look = ("import os, sys, tensorflow as tf\n"
+            "print(sorted(os.listdir('.')), sorted(os.listdir('/tmp')), sorted(os.listdir('/staging')),"
+            " [p for p in os.listdir('/proc') if p.isdigit() and int(p) not in (1, 2, os.getpid())],"
+            " 'tensorflow' in sys.modules, float(tf.reduce_sum(tf.ones(3))),"
+            " os.environ.get('NBGRADER_EXECUTION'))\n"
+            "for what in ('mem', 'environ'):\n"  # the factory (its parent) cannot be tampered with
+            "    try:\n"
+            "        open(f'/proc/{os.getppid()}/{what}', 'rb').read(1); print('open', what)\n"
+            "    except OSError as error:\n"
+            "        print('closed', what)\n")
+    try:
+        kernel = factory.kernel(first, lambda folder: (folder / "first.txt").write_text("1"))
+        assert factory.kernel(second, lambda folder: None) is None  # one at a time
+        said = _adopted_run(loop, kernel, first, tmp_path / "a.json", look + (
+            "import subprocess; subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+            "open('/tmp/left-behind', 'w').write('x'); open('mine.txt', 'w').write('x')"))
+        assert said.startswith("['_grading', 'first.txt'] ['.ipython', 'matplotlib'] "
+                               "['first.txt'] [] True 3.0 autograde\nclosed mem\nclosed environ"), said
+        kernel.close()
+        assert factory.kernel(first, lambda folder: None) is None  # never the same again
+        kernel = factory.kernel(second, lambda folder: (folder / "second.txt").write_text("2"))
+        said = _adopted_run(loop, kernel, second, tmp_path / "b.json", look)
+        assert said.startswith("['_grading', 'second.txt'] ['.ipython', 'matplotlib'] "
+                               "['second.txt'] [] True 3.0"), said
+        kernel.close()
+        assert factory.kernel(config.NOTEBOOKS[1], lambda folder: None) is None  # an earlier one
     finally:
         loop.close()
-        ahead.close()
+        pid = factory.sandbox_pid
+        factory.close()
+    assert not _alive_pid(pid)
+
+
+def _alive_pid(pid) -> bool:
+    from autograder import kernel_ahead
+
+    return kernel_ahead._alive(pid)

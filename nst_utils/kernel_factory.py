@@ -1,0 +1,166 @@
+"""One submission's grading kernels, forked from a process that imported TensorFlow once.
+
+The grading sandbox of a submission runs ``python -m nst_utils.kernel_factory
+REQUESTS_FD REPLIES_FD``. It imports TensorFlow, matplotlib and the course's
+checks (but runs no TensorFlow operation, so that forking stays safe), then
+serves the trusted grading process, one JSON line per request:
+
+``{"op": "fork", "connection": {...}, "argv": [...]}``
+    End whatever the previous kernel left running, empty the sandbox's writable
+    places, copy ``/staging`` (the next notebook's staging folder, which the
+    trusted side refilled) into ``/scratch``, and fork a fresh IPython kernel
+    there. Reply ``{"pid": PID}`` (its PID in the sandbox).
+``{"op": "end"}``
+    End every process of the sandbox but this one. Reply ``{"ended": true}``.
+
+Each kernel starts from the same state: nothing a notebook ran survives into
+the next one's kernel. Your code never runs in this process. (Inside the
+grading sandbox only; it is readable because it decides nothing.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import stat
+import sys
+import time
+from pathlib import Path
+
+# Where things are inside a grading sandbox (the one home of these paths; the
+# trusted side's autograder.sandbox_mounts mounts them).
+SCRATCH = "/scratch"        # the kernel's working folder
+SOCKETS = "/run/nst-kernel"  # the kernels' IPC sockets
+MPL_DIR = "/tmp/matplotlib"  # matplotlib's cache folder ($MPLCONFIGDIR)
+STAGING = "/staging"        # the factory's read-only view of the next notebook's staging
+#: Writable places emptied before each kernel (those not mounted in a sandbox are skipped).
+WRITABLE = (SCRATCH, "/tmp", "/dev/shm", SOCKETS)
+
+
+def set_dumpable(dumpable: bool) -> None:
+    """``prctl(PR_SET_DUMPABLE)``: a process that is not dumpable cannot be traced, nor its
+    memory read, by the kernels it forks (same user, no capabilities)."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(4, int(dumpable), 0, 0, 0)  # 4: PR_SET_DUMPABLE
+
+
+def preload() -> None:
+    """Import what every kernel needs, without starting TensorFlow's runtime threads."""
+    from nst_utils._quiet import stderr_silenced
+
+    with stderr_silenced():
+        import tensorflow  # noqa: F401 - fork-safe until its first operation
+    from nst_utils import preloaded_kernel
+
+    preloaded_kernel.preload()
+
+
+def end_others(rounds: int = 200) -> bool:
+    """SIGKILL every process of this PID namespace but its init and this one."""
+    me = os.getpid()
+    for _ in range(rounds):
+        _reap()
+        others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me)]
+        if not others:
+            return True
+        for pid in others:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.005)
+    return False
+
+
+def _reap() -> None:
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
+
+
+def empty(folder: Path) -> None:
+    """Remove what ``folder`` holds, leaving the mounts inside it (emptied) in place."""
+    if not folder.is_dir():
+        return
+    device = folder.stat().st_dev
+    for entry in os.scandir(folder):
+        path = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            empty(path)
+            if path.stat().st_dev == device:
+                shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def copy_staging(source: Path, target: Path) -> None:
+    """The staging folder's folders and regular files (nothing else) into ``target``."""
+    for entry in os.scandir(source):
+        mode = entry.stat(follow_symlinks=False).st_mode
+        if stat.S_ISDIR(mode):
+            (target / entry.name).mkdir(exist_ok=True)
+            copy_staging(Path(entry.path), target / entry.name)
+        elif stat.S_ISREG(mode):
+            shutil.copyfile(entry.path, target / entry.name)
+
+
+def fork_kernel(connection: dict, argv: list[str], keep: tuple[int, ...]) -> int:
+    """A fresh kernel in ``/scratch``, after the previous one's processes and files are gone."""
+    end_others()
+    for folder in WRITABLE:
+        empty(Path(folder))
+    Path(MPL_DIR).mkdir(mode=0o777, exist_ok=True)
+    copy_staging(Path(STAGING), Path(SCRATCH))
+    pid = os.fork()
+    if pid:
+        return pid
+    try:
+        _become_kernel(connection, argv, keep)
+    finally:
+        os._exit(1)
+
+
+def _become_kernel(connection: dict, argv: list[str], keep: tuple[int, ...]) -> None:
+    for fd in keep:
+        os.close(fd)
+    set_dumpable(True)
+    os.setsid()
+    os.chdir(SCRATCH)
+    path = Path(SOCKETS) / f"{connection['ip'].rsplit('/', 1)[-1]}.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(connection, handle)
+    from nst_utils import _tf
+    from ipykernel import kernelapp
+
+    _tf.start_runtime()
+    sys.argv = [sys.executable, "-f", str(path), *argv]
+    kernelapp.launch_new_instance(argv=sys.argv[1:])
+    os._exit(0)
+
+
+def serve(requests: int, replies: int) -> None:
+    """Answer the trusted side's requests until it closes the pipe."""
+    with os.fdopen(requests, "r", encoding="utf-8") as incoming:
+        for line in incoming:
+            request = json.loads(line)
+            if request.get("op") == "fork":
+                pid = fork_kernel(request["connection"], list(request.get("argv", [])),
+                                  (requests, replies))
+                reply = {"pid": pid}
+            else:
+                reply = {"ended": end_others()}
+            os.write(replies, (json.dumps(reply) + "\n").encode())
+
+
+if __name__ == "__main__":
+    if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()):
+        del sys.path[0]
+    set_dumpable(False)
+    preload()
+    serve(int(sys.argv[1]), int(sys.argv[2]))
