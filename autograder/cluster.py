@@ -119,7 +119,8 @@ def grade_submission_on_worker(tasks: list, assets: Assets) -> list[dict]:
             (Path(tmp) / name).write_bytes(data)
         template = course.template_course(Path(tmp))
         outcomes = course.run_jobs(list(tasks), workers=1, template=template,
-                                   secret=assets.secret, on_done=timed)
+                                   secret=assets.secret, on_done=timed,
+                                   on_start=lambda _index, task: announce(task))
     return [{"student": task.student, "name": task.name, "result": outcome.result.as_json(),
              "rows": outcome.rows, "autograded": outcome.autograded,
              "seconds": seconds.get(index, 0.0), "host": os.uname().nodename}
@@ -128,10 +129,31 @@ def grade_submission_on_worker(tasks: list, assets: Assets) -> list[dict]:
 
 def each(grader):
     """A grader of one notebook (``grader(task, assets) -> dict``, e.g. a test's stand-in)
-    as a grader of a student's notebooks."""
+    as a grader of a student's notebooks, each announced as the real grader does."""
     def grade_all(tasks: list, assets: Assets) -> list[dict]:
-        return [grader(task, assets) for task in tasks]
+        outcomes = []
+        for task in tasks:
+            announce(task)
+            outcomes.append(grader(task, assets))
+        return outcomes
     return grade_all
+
+
+#: The topic of the events that say which notebook a task is grading.
+GRADING_EVENTS = "nst-grading"
+
+
+def announce(task: GradingTask) -> None:
+    """Tell the scheduler which notebook this task grades now: if the worker dies, the
+    client names that notebook."""
+    from distributed import get_worker
+
+    try:
+        worker = get_worker()
+    except ValueError:  # not on a Dask worker
+        return
+    worker.log_event(GRADING_EVENTS, {"key": str(worker.get_current_task()),
+                                      "notebook": task.name})
 
 
 def flagged(task: GradingTask, kind: str, detail: str) -> dict:
@@ -181,7 +203,7 @@ def _prepare_scheduler(client) -> None:
     """Exactly-once regrading on an existing cluster: a task may lose one worker, not two.
 
     Workers hold no queue of tasks (saturation 1.0), so a worker that dies takes
-    down only the notebook it was grading, not the ones waiting behind it.
+    down only the submission it was grading, not the ones waiting behind it.
     """
     def settle(dask_scheduler=None, allowed=ALLOWED_FAILURES):
         dask_scheduler.allowed_failures = allowed
@@ -219,14 +241,13 @@ def check_workers(client, expected: str, unsandboxed: bool = False,
     return len(versions)
 
 
-def run(client, tasks: list[GradingTask], assets: Assets, on_done, grader=None,
-        per_student: bool = True) -> None:
+def run(client, tasks: list[GradingTask], assets: Assets, on_done, grader=None) -> None:
     """Grade ``tasks`` on the cluster; call ``on_done(outcome)`` as each notebook's outcome
     comes back.
 
-    ``per_student``: one Dask task per student, whose notebooks are graded one after
-    the other, their kernels forked by one sandbox (:mod:`autograder.forked_kernels`);
-    else one Dask task per notebook (a worker that dies then names one notebook).
+    A Dask task is one student, whose notebooks are graded one after the other, their
+    kernels forked by one sandbox (:mod:`autograder.forked_kernels`); a task says which
+    notebook it grades (:func:`announce`), so a worker that dies names it.
     ``grader(task, assets) -> outcome`` grades one notebook on the workers (tests give
     a stand-in).
 
@@ -238,8 +259,7 @@ def run(client, tasks: list[GradingTask], assets: Assets, on_done, grader=None,
     grade_all = grade_submission_on_worker if grader is None else each(grader)
     groups: dict[str, list] = {}
     for task in tasks:
-        groups.setdefault(task.student if per_student else f"{task.student}-{task.name}",
-                          []).append(task)
+        groups.setdefault(task.student, []).append(task)
     run_id = os.urandom(4).hex()
     # The assets travel inside every task (tens of kB): scattered data would be lost
     # for good when the workers holding it die, and the tasks needing it with it.
@@ -252,13 +272,13 @@ def run(client, tasks: list[GradingTask], assets: Assets, on_done, grader=None,
             if future.key in accepted:
                 continue
             accepted.add(future.key)
-            for outcome in _outcomes(future, futures[future]):
+            for outcome in _outcomes(client, future, futures[future]):
                 on_done(outcome)
     finally:
         client.cancel(list(futures))
 
 
-def _outcomes(future, group: list) -> list[dict]:
+def _outcomes(client, future, group: list) -> list[dict]:
     """The notebooks' outcomes of one student's task, or each notebook flagged if it failed."""
     from distributed.scheduler import KilledWorker
 
@@ -267,9 +287,28 @@ def _outcomes(future, group: list) -> list[dict]:
     except CourseVersionMismatch as error:  # never a grade: stop the run
         raise ClusterError(f"{error}; the students filed so far stay filed") from None
     except KilledWorker:
-        return [flagged(task, "worker died", "this notebook was being graded on two workers "
-                        "that both died (out of memory?); the next `grade` run grades it again")
-                for task in group]
+        return _died(group, _graded_when_killed(client, future.key))
     except Exception as error:  # noqa: BLE001 - one student's failure is flagged
         return [flagged(task, "not graded", f"grading failed on the worker: {error!r}; "
                         "the next `grade` run grades it again") for task in group]
+
+
+def _graded_when_killed(client, key: str) -> str | None:
+    """The notebook task ``key`` last said it was grading (None if it said nothing)."""
+    try:
+        events = client.get_events(GRADING_EVENTS)
+    except Exception:  # noqa: BLE001 - the flags then name no notebook
+        return None
+    said = [message.get("notebook") for _time, message in events
+            if isinstance(message, dict) and message.get("key") == str(key)]
+    return said[-1] if said else None
+
+
+def _died(group: list, culprit: str | None) -> list[dict]:
+    """Every notebook of a student whose task killed two workers: flagged, never filed."""
+    again = "; the next `grade` run grades it again"
+    return [flagged(task, "worker died", "this notebook was being graded on two workers that "
+                    "both died (out of memory?)" + again)
+            if culprit in (None, task.name) else
+            flagged(task, "not graded", f"the worker grading this submission died while it "
+                    f"graded {culprit}" + again) for task in group]

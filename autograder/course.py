@@ -246,12 +246,14 @@ def _infrastructure_error(log: str) -> str | None:
 
 
 def run_jobs(jobs: list, *, workers: int = 1, template: Path | None = None,
-             keep: Path | None = None, on_done=None, secret: bytes | None = None) -> list:
+             keep: Path | None = None, on_done=None, secret: bytes | None = None,
+             on_start=None) -> list:
     """Grade notebooks (:class:`GradingTask` or :class:`NotebookJob`), ``workers`` at a time.
 
     Returns a :class:`TaskOutcome` per job, in job order. ``keep`` receives each
     autograded notebook under ``keep/<student>/``; ``on_done(index, job,
-    result, rows)`` is called as each one finishes.
+    result, rows)`` is called as each one finishes, ``on_start(index, task)`` as each
+    one starts.
     """
     start_fork_server()  # nbgrader loads in the background while the references are computed
     template = template or template_course()
@@ -275,6 +277,8 @@ def run_jobs(jobs: list, *, workers: int = 1, template: Path | None = None,
             while pending or running:
                 while pending and len(running) < max(1, workers):
                     index, task = pending.pop(0)
+                    if on_start:
+                        on_start(index, task)
                     if task.notebook is None:
                         finish(index, _missing(task))
                     else:

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from nst_utils import config
 
-from .kernel_ahead import KERNEL_ARGUMENTS, PORTS, write_handover
+from .kernel_ahead import KERNEL_ARGUMENTS, PORTS, alive, write_handover
 from .sandbox_kernel import START_TIMEOUT_S, SandboxedKernelManager
 from .sandbox_mounts import SOCKETS
 
@@ -100,7 +100,7 @@ class KernelFactory:
         ``name`` does not come after the notebooks it served.
         """
         index = config.NOTEBOOKS.index(name) if name in config.NOTEBOOKS else -1
-        if self._busy or self._broken or index <= self._last or not self._km.has_kernel:
+        if self._busy or self._broken or index <= self._last or not alive(self.sandbox_pid):
             return None
         try:
             self._restage(stage)

@@ -13,12 +13,12 @@ plus ``grading/<student>.json`` (flags, errors, timings) for the report.
 
 How it works, and why it is safe:
 
-* every student is one task on a local Dask cluster (:mod:`autograder.cluster`),
-  and every graded notebook one task on an existing one: ``--workers N``
-  starts a local one inside this process, ``--scheduler`` uses an existing
-  one; the task carries the notebook's bytes, the result comes back as data,
-  and ``submitted/`` is only ever read; a student's kernels are forked by one
-  sandbox that imports TensorFlow once (:mod:`autograder.forked_kernels`);
+* every student is one task on a Dask cluster (:mod:`autograder.cluster`):
+  ``--workers N`` starts a local one inside this process, ``--scheduler``
+  uses an existing one; the task carries the notebooks' bytes, the result
+  comes back as data, and ``submitted/`` is only ever read; a student's
+  kernels are forked by one sandbox that imports TensorFlow once
+  (:mod:`autograder.forked_kernels`);
 * this process alone writes the class gradebook, one student at a time in
   one transaction, with nbgrader's due date, extensions and late-penalty
   plugin applied there (:mod:`autograder.deadlines`); the scores are the
@@ -224,10 +224,7 @@ def grade(course: Path, *, workers: int = 1, force: bool = False,
             gradebook.set_due_date(url, rules.due)
         writer = ClassWriter(course, url, pending, tasks, rules.penalty_plugin(), say,
                              unsandboxed)
-        # A local cluster grades a student at a time, their kernels forked by one sandbox;
-        # on an existing cluster a notebook is a task (a worker that dies then costs, and
-        # names, one notebook).
-        cluster.run(client, tasks, assets, writer, grader, per_student=scheduler is None)
+        cluster.run(client, tasks, assets, writer, grader)
     elapsed = time.monotonic() - writer.started
     say(f"graded {len(pending)} submissions in {elapsed:.1f} s "
         f"({elapsed / len(pending):.1f} s per submission)")

@@ -38,7 +38,8 @@ def write_handover(path: Path, description: dict) -> None:
     os.replace(partial, path)
 
 
-def _alive(pid: int | None) -> bool:
+def alive(pid: int | None) -> bool:
+    """Whether process ``pid`` runs (not a zombie)."""
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError, TypeError):
@@ -72,7 +73,7 @@ class AdoptedKernelManager(SandboxedKernelManager):
 
     @property
     def has_kernel(self) -> bool:
-        return self._adopted and _alive(self._kernel_pid)
+        return self._adopted and alive(self._kernel_pid)
 
     async def _async_is_alive(self) -> bool:
         return self.has_kernel
@@ -80,7 +81,7 @@ class AdoptedKernelManager(SandboxedKernelManager):
     is_alive = _async_is_alive
 
     async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False):
-        if self._adopted and _alive(self._kernel_pid):
+        if self._adopted and alive(self._kernel_pid):
             try:  # what it leaves running is ended before the next kernel is forked
                 os.kill(self._kernel_pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -107,6 +108,6 @@ def adopt(notebook: str, wait_s: float = 90.0) -> AdoptedKernelManager | None:
     except (OSError, ValueError):
         return None
     pid = description.get("kernel_pid") or description.get("pid")
-    if description.get("notebook") != notebook or not _alive(pid):
+    if description.get("notebook") != notebook or not alive(pid):
         return None
     return AdoptedKernelManager(description)

@@ -378,7 +378,7 @@ def _adopted_run(loop, kernel, name: str, path: Path, code: str) -> str:
     pid = km._kernel_pid
     loop.run_until_complete(km.shutdown_kernel(now=True))
     time.sleep(0.3)
-    assert not kernel_ahead._alive(pid)
+    assert not kernel_ahead.alive(pid)
     return "".join(out)
 
 
@@ -386,7 +386,7 @@ def test_a_submissions_kernels_are_forked_fresh_in_course_order(tmp_path):
     """One sandbox per submission forks each notebook's kernel (TensorFlow imported once):
     each sees only its own staging, nothing an earlier kernel left (files, processes)
     survives into the next, and no kernel is forked out of the course's order."""
-    from autograder import forked_kernels
+    from autograder import forked_kernels, kernel_ahead
     from nst_utils import config
 
     first, second = config.NOTEBOOKS[2], config.NOTEBOOKS[3]
@@ -419,14 +419,13 @@ def test_a_submissions_kernels_are_forked_fresh_in_course_order(tmp_path):
                                "['second.txt'] [] True 3.0"), said
         kernel.close()
         assert factory.kernel(config.NOTEBOOKS[1], lambda folder: None) is None  # an earlier one
+        os.kill(forked_kernels._host_pid(factory.sandbox_pid, 2), 9)  # the factory is killed
+        time.sleep(0.5)
+        started = time.monotonic()  # its later notebooks start kernels of their own, at once
+        assert factory.kernel(config.NOTEBOOKS[4], lambda folder: None) is None
+        assert time.monotonic() - started < 5
     finally:
         loop.close()
         pid = factory.sandbox_pid
         factory.close()
-    assert not _alive_pid(pid)
-
-
-def _alive_pid(pid) -> bool:
-    from autograder import kernel_ahead
-
-    return kernel_ahead._alive(pid)
+    assert not kernel_ahead.alive(pid)
