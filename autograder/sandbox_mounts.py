@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path, PurePosixPath
 
-# Where things are inside the sandbox: /scratch, the sockets, $MPLCONFIGDIR, /staging.
-from nst_utils.kernel_factory import MPL_DIR, SCRATCH, SOCKETS, STAGING  # noqa: F401
+# Where things are inside the sandbox: /scratch, the sockets, $MPLCONFIGDIR, /staging,
+# the harness's results folder (under /scratch).
+from nst_utils.kernel_factory import MPL_DIR, RESULTS, SCRATCH, SOCKETS, STAGING  # noqa: F401
 
-RESULTS = "_grading/results"  # under SCRATCH: a tmpfs of its own for the harness's results
 RESULTS_MB = 32
 SHM_MB = 64
 CONNECTION_FILE = "/run/nst-kernel.json"
@@ -180,7 +180,7 @@ def _python_binds(binds: Binds) -> list[str]:
             args += binds.ro(root)
     for hidden in _hidden():
         if hidden.is_dir() and any(_under(hidden, root) for root in roots):
-            args += ["--tmpfs", str(hidden)]
+            args += ["--size", "4096", "--tmpfs", str(hidden), "--remount-ro", str(hidden)]
     return args
 
 

@@ -35,8 +35,9 @@ SCRATCH = "/scratch"        # the kernel's working folder
 SOCKETS = "/run/nst-kernel"  # the kernels' IPC sockets
 MPL_DIR = "/tmp/matplotlib"  # matplotlib's cache folder ($MPLCONFIGDIR)
 STAGING = "/staging"        # the factory's read-only view of the next notebook's staging
+RESULTS = "_grading/results"  # under SCRATCH: the harness's results, a tmpfs of its own
 #: Writable places emptied before each kernel (those not mounted in a sandbox are skipped).
-WRITABLE = (SCRATCH, "/tmp", "/dev/shm", SOCKETS)
+WRITABLE = (f"{SCRATCH}/{RESULTS}", SCRATCH, "/tmp", "/dev/shm", SOCKETS)
 
 
 def set_dumpable(dumpable: bool) -> None:
@@ -84,18 +85,20 @@ def _reap() -> None:
 
 
 def empty(folder: Path) -> None:
-    """Remove what ``folder`` holds, leaving the mounts inside it (emptied) in place."""
+    """Remove what ``folder`` holds on its own file system. Other mounts inside it (the
+    results tmpfs, an installation bound under /tmp) are left alone: never walked."""
     if not folder.is_dir():
         return
     device = folder.stat().st_dev
     for entry in os.scandir(folder):
-        path = Path(entry.path)
-        if entry.is_dir(follow_symlinks=False):
-            empty(path)
-            if path.stat().st_dev == device:
-                shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
+        try:
+            if not entry.is_dir(follow_symlinks=False):
+                os.unlink(entry.path)
+            elif entry.stat(follow_symlinks=False).st_dev == device:
+                empty(Path(entry.path))
+                os.rmdir(entry.path)  # fails, harmlessly, around a mount point
+        except OSError:
+            pass
 
 
 def copy_staging(source: Path, target: Path) -> None:
@@ -148,14 +151,17 @@ def serve(requests: int, replies: int) -> None:
     """Answer the trusted side's requests until it closes the pipe."""
     with os.fdopen(requests, "r", encoding="utf-8") as incoming:
         for line in incoming:
-            request = json.loads(line)
-            if request.get("op") == "fork":
-                pid = fork_kernel(request["connection"], list(request.get("argv", [])),
-                                  (requests, replies))
-                reply = {"pid": pid}
-            else:
-                reply = {"ended": end_others()}
+            try:
+                reply = _answer(json.loads(line), (requests, replies))
+            except Exception as error:  # noqa: BLE001 - said, and the next request is served
+                reply = {"error": repr(error)[:300]}
             os.write(replies, (json.dumps(reply) + "\n").encode())
+
+
+def _answer(request: dict, keep: tuple[int, ...]) -> dict:
+    if request.get("op") == "fork":
+        return {"pid": fork_kernel(request["connection"], list(request.get("argv", [])), keep)}
+    return {"ended": end_others()}
 
 
 if __name__ == "__main__":
