@@ -31,9 +31,7 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path, PurePosixPath
 
-# Where things are inside the sandbox: /scratch, the sockets, $MPLCONFIGDIR, /staging,
-# the harness's results folder (under /scratch).
-from nst_utils.kernel_factory import MPL_DIR, RESULTS, SCRATCH, SOCKETS, STAGING  # noqa: F401
+from nst_utils.sandbox_paths import MPL_DIR, RESULTS, SCRATCH, SOCKETS, STAGING  # noqa: F401
 
 RESULTS_MB = 32
 SHM_MB = 64

@@ -26,19 +26,19 @@ from typing import Callable
 import numpy as np
 
 from nst_utils import config
+# The folder, beside the graded notebook, that the grader and the harness share.
+from nst_utils.sandbox_paths import GRADING, RESULTS
 
-#: Folder, beside the graded notebook, that the grader and the harness share.
-GRADING_DIR = "_grading"
 #: Longest error text kept per case.
 MAX_TEXT = 300
 
 
 def inputs_path(function: str, folder: Path | str = ".") -> Path:
-    return Path(folder) / GRADING_DIR / "inputs" / f"{function}.npz"
+    return Path(folder) / GRADING / "inputs" / f"{function}.npz"
 
 
 def results_path(function: str, folder: Path | str = ".") -> Path:
-    return Path(folder) / GRADING_DIR / "results" / f"{function}.npz"
+    return Path(folder) / RESULTS / f"{function}.npz"
 
 
 def sealed(function: str) -> Callable:

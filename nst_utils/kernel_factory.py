@@ -29,13 +29,8 @@ import sys
 import time
 from pathlib import Path
 
-# Where things are inside a grading sandbox (the one home of these paths; the
-# trusted side's autograder.sandbox_mounts mounts them).
-SCRATCH = "/scratch"        # the kernel's working folder
-SOCKETS = "/run/nst-kernel"  # the kernels' IPC sockets
-MPL_DIR = "/tmp/matplotlib"  # matplotlib's cache folder ($MPLCONFIGDIR)
-STAGING = "/staging"        # the factory's read-only view of the next notebook's staging
-RESULTS = "_grading/results"  # under SCRATCH: the harness's results, a tmpfs of its own
+from nst_utils.sandbox_paths import MPL_DIR, RESULTS, SCRATCH, SOCKETS, STAGING
+
 #: Writable places emptied before each kernel (those not mounted in a sandbox are skipped).
 WRITABLE = (f"{SCRATCH}/{RESULTS}", SCRATCH, "/tmp", "/dev/shm", SOCKETS)
 
