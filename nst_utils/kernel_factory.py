@@ -13,6 +13,9 @@ serves the trusted grading process, one JSON line per request:
 ``{"op": "end"}``
     End every process of the sandbox but this one. Reply ``{"ended": true}``.
 
+A request that fails is answered ``{"error": "..."}``; the trusted side then
+lets the notebook start a sandboxed kernel of its own.
+
 Each kernel starts from the same state: nothing a notebook ran survives into
 the next one's kernel. Your code never runs in this process. (Inside the
 grading sandbox only; it is readable because it decides nothing.)
