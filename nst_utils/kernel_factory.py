@@ -163,8 +163,9 @@ def _answer(request: dict, keep: tuple[int, ...]) -> dict:
 
 
 if __name__ == "__main__":
-    if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()):
-        del sys.path[0]
+    from nst_utils.preloaded_kernel import leave_working_folder_off_path
+
+    leave_working_folder_off_path()
     set_dumpable(False)
     preload()
     serve(int(sys.argv[1]), int(sys.argv[2]))

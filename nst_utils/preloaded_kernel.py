@@ -26,11 +26,15 @@ def preload() -> None:
             pass
 
 
-if __name__ == "__main__":
-    # As ipykernel_launcher: the working folder leaves sys.path while the kernel loads
-    # (IPython puts it back).
+def leave_working_folder_off_path() -> None:
+    """As ipykernel_launcher does: the working folder leaves ``sys.path`` while the kernel
+    loads (IPython puts it back)."""
     if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()):
         del sys.path[0]
+
+
+if __name__ == "__main__":
+    leave_working_folder_off_path()
     preload()
     from ipykernel import kernelapp
 
