@@ -194,9 +194,12 @@ def _children_cpu_seconds() -> float:
 
 
 def _reuse_env(reuse: bool) -> dict:
+    """The engine as it is (``reuse``), or as it was before: no kept steps or runs, TensorFlow's own gradients."""
+    from nst_utils import vgg_pass
     from nst_utils.engine.settings import REUSE_ENV_VAR
 
-    return {REUSE_ENV_VAR: "1" if reuse else "0"}
+    on = "1" if reuse else "0"
+    return {REUSE_ENV_VAR: on, vgg_pass.ENV_VAR: on}
 
 
 def run_notebook04(reuse: bool = True) -> dict:
@@ -350,7 +353,7 @@ class Bench:
                       for name in ("compute_content_cost", "compute_style_cost", "total_cost", "train_step")}
         self.vgg = load_vgg19("auto")
         layers = [name for name, _ in config.STYLE_LAYERS] + [config.CONTENT_LAYER]
-        self.extractor = FeatureExtractor(layers, model=self.vgg)
+        self.extractor = FeatureExtractor(layers, model=self.vgg, fast_gradient=False)  # the original recipe's
         self.content = load_image(config.DEFAULT_CONTENT_IMAGE, size=size)
         self.style = load_image(config.DEFAULT_STYLE_IMAGE, size=size)
         self._judge = self._make_judge()

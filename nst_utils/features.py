@@ -95,6 +95,14 @@ def _check_names(layer_names, valid) -> None:
         )
 
 
+def _fast_pass(model, layer_names, fast_gradient: bool | None):
+    """A :class:`~nst_utils.vgg_pass.VggPass` when asked for (default: the environment's choice) and possible."""
+    from nst_utils import vgg_pass
+
+    wanted = vgg_pass.wanted() if fast_gradient is None else fast_gradient
+    return vgg_pass.VggPass(model, layer_names) if wanted and vgg_pass.supports(model) else None
+
+
 class FeatureExtractor:
     """One Keras model that returns the activations of chosen VGG19 layers.
 
@@ -104,6 +112,9 @@ class FeatureExtractor:
         pooling: ``"max"`` or ``"avg"``, passed on likewise (default: the network's own).
         model: an already-loaded VGG19 base to reuse instead (then ``weights``
             and ``pooling`` are ignored).
+        fast_gradient: run the layers with :mod:`nst_utils.vgg_pass`'s faster
+            gradient for the image (same activations); default: on unless
+            ``NST_FAST_GRADIENT=0``. ``False`` uses the Keras model throughout.
 
     Calling it, ``extractor(images)``, takes RGB images in [0, 1] of shape
     ``(N, H, W, 3)``, preprocesses them with :func:`preprocess_for_vgg`
@@ -113,7 +124,8 @@ class FeatureExtractor:
     operations, with no Python work per step beyond a shape check.
     """
 
-    def __init__(self, layers, weights="auto", *, pooling: str | None = None, model=None):
+    def __init__(self, layers, weights="auto", *, pooling: str | None = None, model=None,
+                 fast_gradient: bool | None = None):
         names = [layers] if isinstance(layers, str) else list(layers)
         if not names:
             raise ValueError("FeatureExtractor needs at least one layer name.")
@@ -128,6 +140,7 @@ class FeatureExtractor:
         outputs = {name: model.get_layer(name).output for name in self.layer_names}
         self.model = keras.Model(inputs=model.inputs, outputs=outputs, name="vgg19_features")
         self.model.trainable = False
+        self.fast = _fast_pass(model, self.layer_names, fast_gradient)
 
     def check_size(self, images) -> None:
         """Raise ``ValueError`` if the images are too small for the deepest requested layer."""
@@ -149,7 +162,7 @@ class FeatureExtractor:
         self.check_size(x)
         if not preprocessed:
             x = preprocess_for_vgg(x)
-        outputs = self.model(x, training=False)
+        outputs = self.fast(x) if self.fast is not None else self.model(x, training=False)
         return {name: outputs[name] for name in self.layer_names}
 
     def __repr__(self) -> str:

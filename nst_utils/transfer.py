@@ -133,11 +133,11 @@ def style_transfer(
     functions.check(chosen.optimizer)
     plan = make_plan(chosen, content, style)
     key = remembered.key_of(plan, functions, model)
-    earlier = remembered.recall(key)
+    earlier = remembered.recall(key, plan)
     if earlier is not None:
         return _reused(earlier, chosen.progress)
     result = run(plan, functions, model=model, started=started)
-    remembered.remember(key, result, model)
+    remembered.remember(key, result, plan, model)
     return result
 
 

@@ -151,6 +151,28 @@ def test_an_identical_seeded_run_is_painted_once(run, pictures):
     assert np.abs(unseeded[0].image - unseeded[1].image).max() > 1e-3
 
 
+def test_runs_that_paint_the_same_are_answered_from_the_first(run, pictures):
+    """A style weighted 0, or the photo's colours, paints what an earlier run painted: not painted again,
+    and exactly what a fresh run gives, coarse-stage snapshots included."""
+    _, swirls, mosaic = pictures
+    same = dict(steps=4, beta=321.0, save_every=1, coarse_to_fine=(0.5,))
+    plain = run(**same)
+    kept_image = plain.image.copy()
+    blended = run(**same, style=[swirls, mosaic], style_weights=[2, 0])
+    assert blended.seconds == plain.seconds, "a run with a zero-weight style was painted again"
+    np.testing.assert_array_equal(blended.image, plain.image)
+    assert blended.settings["style_weights"] == (1.0, 0.0)
+    coloured = run(**same, preserve_colors=True)
+    assert coloured.seconds == plain.seconds, "keeping the photo's colours painted the run again"
+    fresh = run(**same, preserve_colors=True, reuse_compiled=False)
+    assert [n for n, _ in coloured.snapshots] == [n for n, _ in fresh.snapshots] == [1, 2, 3, 4]
+    for (_, ours), (_, theirs) in zip(coloured.snapshots, fresh.snapshots):
+        np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(coloured.image, fresh.image)
+    assert coloured.settings["preserve_colors"] and np.abs(coloured.image - plain.image).max() > 1e-3
+    np.testing.assert_array_equal(plain.image, kept_image)
+
+
 def test_seed_makes_a_noisy_start_repeatable(run):
     first = run(init="mix", seed=7, steps=2)
     second = run(init="mix", seed=7, steps=2, reuse_compiled=False)  # painted again, not recalled

@@ -298,6 +298,59 @@ def test_extractor_in_tf_function_and_shares_model(image, capsys):
 
 
 # --------------------------------------------------------------------------
+# The fast gradient (nst_utils.vgg_pass)
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("pooling", ["max", "avg"])
+def test_fast_gradient_agrees_with_tensorflows_own(pooling):
+    """Same activations, number for number, and the image's gradient to rounding, at sizes pools cut."""
+    vgg = load_vgg19("random", pooling=pooling)
+    layers = ["block1_conv1", "block2_conv2", "block3_pool", "block4_conv2", "block5_conv1"]
+    fast, keras_own = FeatureExtractor(layers, model=vgg), FeatureExtractor(layers, model=vgg, fast_gradient=False)
+    assert fast.fast is not None and keras_own.fast is None
+    image = tf.constant(np.random.default_rng(3).random((2, 37, 51, 3)).astype(np.float32))
+
+    def maps_and_gradient(extract):
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            maps = extract(image)
+            cost = tf.add_n([(i + 1) * tf.reduce_mean(tf.square(maps[name])) for i, name in enumerate(layers)])
+        return maps, tape.gradient(cost, image).numpy()
+
+    (ours, ours_grad), (theirs, their_grad) = maps_and_gradient(fast), maps_and_gradient(keras_own)
+    for name in layers:
+        np.testing.assert_array_equal(ours[name].numpy(), theirs[name].numpy())
+    np.testing.assert_allclose(ours_grad, their_grad, rtol=0, atol=1e-5 * np.abs(their_grad).max())
+    assert np.abs(their_grad[:, 32:, :, :]).max() > 0  # the rows the pools cut still get a gradient
+
+
+def test_fast_max_pool_gradient_breaks_ties_like_tensorflow():
+    """Windows with equal largest values (zeros after ReLU, repeated pixels) give the gradient to the same one."""
+    from nst_utils.vgg_pass import _max_pool
+
+    values = np.random.default_rng(5).integers(0, 3, (2, 7, 9, 4)).astype(np.float32)  # many ties
+    x = tf.constant(values)
+    upstream = tf.constant(np.random.default_rng(6).random((2, 3, 4, 4)).astype(np.float32))
+    grads = []
+    for pool in (_max_pool, lambda t: tf.nn.max_pool2d(t, 2, 2, "VALID")):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            pooled = pool(x)
+        grads.append(tape.gradient(pooled, x, output_gradients=upstream).numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def test_fast_gradient_is_skipped_where_it_would_differ(monkeypatch):
+    """bfloat16 layers, or NST_FAST_GRADIENT=0, use the Keras model."""
+    from nst_utils.engine.models import vgg19
+    from nst_utils import vgg_pass
+
+    vgg = load_vgg19("random")
+    assert vgg_pass.supports(vgg) and not vgg_pass.supports(vgg19(None, "max", "bfloat16", model=vgg))
+    monkeypatch.setenv(vgg_pass.ENV_VAR, "0")
+    assert FeatureExtractor("block1_conv1", model=vgg).fast is None
+
+
+# --------------------------------------------------------------------------
 # The demo
 # --------------------------------------------------------------------------
 def test_demo_writes_feature_map_figure(isolated_search, tmp_path, capsys):

@@ -27,7 +27,7 @@ from nst_utils.engine.learner import NEVER_CALLED
 __all__ = ["AdamStep", "LbfgsStep", "compiled_step"]
 
 #: How many compiled steps are kept (least recently used goes first).
-CAPACITY = 8
+CAPACITY = 16
 _CACHE: OrderedDict = OrderedDict()
 
 

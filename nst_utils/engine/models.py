@@ -52,10 +52,12 @@ def vgg19(weights, pooling: str, precision: str, model=None):
 
 
 def extractor(model, layers: tuple[str, ...]):
-    """One :class:`~nst_utils.features.FeatureExtractor` per (network, layers), made on first use."""
-    key = (id(model), tuple(layers))
+    """One :class:`~nst_utils.features.FeatureExtractor` per (network, layers, fast gradient on), made on first use."""
+    from nst_utils import vgg_pass
+
+    key = (id(model), tuple(layers), vgg_pass.wanted())
     if key not in _EXTRACTORS:
         from nst_utils.features import FeatureExtractor
 
-        _EXTRACTORS[key] = (model, FeatureExtractor(list(layers), model=model))
+        _EXTRACTORS[key] = (model, FeatureExtractor(list(layers), model=model, fast_gradient=key[2]))
     return _EXTRACTORS[key][1]

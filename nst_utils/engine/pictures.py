@@ -8,7 +8,7 @@ from nst_utils._tf import tf
 from nst_utils.engine.checks import check_scale
 from nst_utils.engine.errors import SettingsError
 
-__all__ = ["as_batch", "resize", "prepare_style_image", "initial_image"]
+__all__ = ["as_batch", "resize", "prepare_style_image", "initial_image", "in_photo_colours"]
 
 
 def resize(image, size: tuple[int, int]):
@@ -18,6 +18,19 @@ def resize(image, size: tuple[int, int]):
         return image
     resized = tf.image.resize(image, size, method="bicubic", antialias=True)
     return tf.clip_by_value(resized, 0.0, 1.0)
+
+
+def in_photo_colours(image, content):
+    """``image``'s brightness with the colours of ``content`` (the photo at ``image``'s size or larger), float32.
+
+    Applied to a painting after it is made, never during the steps, so a run
+    that keeps the photo's colours paints exactly what the same run without it paints.
+    """
+    import numpy as np
+
+    from nst_utils.color import keep_content_colors
+
+    return np.asarray(keep_content_colors(image, resize(content, tuple(image.shape[1:3]))), dtype=np.float32)
 
 
 def as_batch(image, what: str):

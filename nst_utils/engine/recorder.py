@@ -55,9 +55,9 @@ class Recorder:
     def picture(self, image, content) -> np.ndarray:
         """What is shown and saved: the image, recoloured with the photo's colours if asked."""
         if self.plan.settings.preserve_colors:
-            from nst_utils.color import keep_content_colors
+            from nst_utils.engine.pictures import in_photo_colours
 
-            image = keep_content_colors(image, content)
+            return in_photo_colours(image, content)
         return np.asarray(image, dtype=np.float32)
 
     def step(self, values, image_fn) -> None:

@@ -8,6 +8,15 @@ exactly the same run is asked for again: the same pictures (compared by their
 pixels), every setting, the same seed, your functions (their code and the
 helpers they call) and the same network.
 
+Two kinds of request paint the same as an earlier run without being spelt the
+same, and are answered from it too:
+
+* style weights with the same shares, or a style with weight 0 (which the
+  plan drops): ``style=[a, b], style_weights=[1, 0]`` paints what ``style=a`` paints;
+* ``preserve_colors=True``: the photo's colours are put on the finished
+  pictures (:func:`~nst_utils.engine.pictures.in_photo_colours`), so the
+  same run without them, recoloured, is this run's result.
+
 A run is never remembered without a seed (it is meant to differ each time)
 or when it writes snapshot files. ``reuse_compiled=False`` (or
 ``NST_REUSE_COMPILED=0``) turns this off together with the compiled-step cache.
@@ -26,8 +35,8 @@ __all__ = ["key_of", "recall", "remember"]
 #: How many finished runs are kept (least recently used goes first).
 CAPACITY = 32
 _RUNS: OrderedDict = OrderedDict()
-#: Settings that change how a run is shown, not what it paints.
-_NOT_PART_OF_THE_RUN = ("progress", "reuse_compiled", "overwrite")
+#: Settings that change how a run is shown, not what it paints (the plan holds the style shares).
+_NOT_PART_OF_THE_RUN = ("progress", "reuse_compiled", "overwrite", "preserve_colors", "style_weights")
 
 
 def _pixels(image) -> str:
@@ -46,24 +55,35 @@ def key_of(plan, functions, model) -> tuple | None:
     return chosen, pictures, plan.stages, plan.precision, functions.fingerprint(), id(model)
 
 
-def _copy(result):
-    """A result whose lists and dicts are its own (the images are never changed in place)."""
+def _copy(result, plan):
+    """A result whose lists and dicts are its own, its settings those ``plan`` asked for."""
     return replace(result, history={k: list(v) for k, v in result.history.items()},
-                   snapshots=list(result.snapshots), settings=dict(result.settings))
+                   snapshots=list(result.snapshots), settings=plan.describe(result.settings.get("weights", "?")))
 
 
-def recall(key):
-    """A copy of the result of an earlier run with this key, or None."""
-    if key is None or key not in _RUNS:
-        return None
-    _RUNS.move_to_end(key)
-    return _copy(_RUNS[key][1])
+def _in_photo_colours(result, plan):
+    from nst_utils.engine.pictures import in_photo_colours
+
+    result.snapshots = [(step, in_photo_colours(image, plan.content)) for step, image in result.snapshots]
+    result.image = result.snapshots[-1][1]
+    return result
 
 
-def remember(key, result, model) -> None:
+def recall(key, plan):
+    """A copy of the result of an earlier run with this key (recoloured if ``plan`` asks for it), or None."""
+    colours = plan.settings.preserve_colors
+    for wanted in ((key, colours), (key, False)):
+        if key is not None and wanted in _RUNS:
+            _RUNS.move_to_end(wanted)
+            result = _copy(_RUNS[wanted][1], plan)
+            return _in_photo_colours(result, plan) if colours and not wanted[1] else result
+    return None
+
+
+def remember(key, result, plan, model) -> None:
     """Keep a copy of ``result`` under ``key`` (with the model, so its id is not reused meanwhile)."""
     if key is None:
         return
-    _RUNS[key] = (model, _copy(result))
+    _RUNS[key, plan.settings.preserve_colors] = (model, _copy(result, plan))
     while len(_RUNS) > CAPACITY:
         _RUNS.popitem(last=False)

@@ -1,0 +1,156 @@
+"""VGG19 run layer by layer, with a faster gradient for the image.
+
+Style transfer differentiates the cost with respect to the image only: VGG19's
+filters never change. On a CPU, TensorFlow's own gradients of two of VGG19's
+layer kinds are slow, so this pass gives them other formulas that compute the
+same numbers:
+
+* **3x3 convolution** (stride 1, "same" padding). The gradient for its input
+  is itself a convolution: of the incoming gradient, with the filter turned by
+  180 degrees and its input and output channels swapped. A forward convolution
+  computes it faster than ``Conv2DBackpropInput`` does. (Not for the first
+  layer, whose 3 output channels suit the forward convolution badly.)
+* **2x2 max-pool, stride 2.** Each window's gradient goes to its first
+  largest value, in reading order, as TensorFlow's own ``MaxPoolGrad`` does;
+  a few comparisons find it faster.
+
+The forward pass is the Keras model's, number for number; the gradient agrees
+with TensorFlow's to rounding (``tests/test_vgg19.py``), and nothing flows to
+the filters. The weights are read once, when a network is first passed
+through (``load_vgg19``'s networks never change afterwards).
+``NST_FAST_GRADIENT=0`` turns the pass off: the Keras model is used instead.
+``bench/generation.py`` measures the difference (``step_time_ratio``).
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+
+from nst_utils._tf import tf
+
+__all__ = ["VggPass", "supports", "wanted", "ENV_VAR"]
+
+#: Set to "0" to use the Keras model and TensorFlow's own gradients instead.
+ENV_VAR = "NST_FAST_GRADIENT"
+_WEIGHTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def wanted() -> bool:
+    """Whether the fast gradient is on (it is unless ``NST_FAST_GRADIENT=0``)."""
+    return os.environ.get(ENV_VAR, "1").strip() != "0"
+
+
+def _kind(layer) -> str | None:
+    """"conv", "max" or "avg" for a layer this pass reproduces exactly, else None."""
+    import keras
+
+    if getattr(layer, "dtype_policy", None) is not None and layer.dtype_policy.name != "float32":
+        return None
+    if isinstance(layer, keras.layers.Conv2D) and type(layer) is keras.layers.Conv2D:
+        plain = (tuple(layer.kernel_size) == (3, 3) and tuple(layer.strides) == (1, 1) and layer.padding == "same"
+                 and tuple(layer.dilation_rate) == (1, 1) and layer.groups == 1 and layer.use_bias
+                 and layer.data_format == "channels_last" and layer.activation is keras.activations.relu)
+        return "conv" if plain else None
+    pools = {keras.layers.MaxPooling2D: "max", keras.layers.AveragePooling2D: "avg"}
+    if type(layer) in pools and tuple(layer.pool_size) == (2, 2) and tuple(layer.strides) == (2, 2) \
+            and layer.padding == "valid" and layer.data_format == "channels_last":
+        return pools[type(layer)]
+    return None
+
+
+def supports(model) -> bool:
+    """True when every layer of ``model`` after its input is one this pass reproduces exactly."""
+    import keras
+
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    return bool(layers) and all(_kind(layer) is not None for layer in layers)
+
+
+def _flipped(kernel):
+    """The filter of the input gradient: turned by 180 degrees, input and output channels swapped."""
+    return tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2])
+
+
+def _weights(model) -> list[tuple]:
+    """Per layer: (name, kind, kernel, flipped kernel or None, bias), read once per network."""
+    import keras
+
+    if model not in _WEIGHTS:
+        plan = []
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.InputLayer):
+                continue
+            kind = _kind(layer)
+            if kind != "conv":
+                plan.append((layer.name, kind, None, None, None))
+                continue
+            kernel = tf.constant(layer.kernel.numpy())
+            flipped = tf.constant(_flipped(kernel).numpy()) if kernel.shape[2] > 3 else None
+            plan.append((layer.name, kind, kernel, flipped, tf.constant(layer.bias.numpy())))
+        _WEIGHTS[model] = plan
+    return _WEIGHTS[model]
+
+
+def _conv(x, kernel, flipped):
+    """A 3x3 "same" convolution whose input gradient is a forward convolution with ``flipped``."""
+
+    @tf.custom_gradient
+    def convolve(x):
+        def gradient(upstream):
+            return tf.nn.conv2d(upstream, flipped, 1, "SAME")
+
+        return tf.nn.conv2d(x, kernel, 1, "SAME"), gradient
+
+    return convolve(x) if flipped is not None else tf.nn.conv2d(x, kernel, 1, "SAME")
+
+
+@tf.custom_gradient
+def _max_pool(x):
+    """2x2 max-pool, stride 2; the gradient goes to each window's first largest value."""
+    pooled = tf.nn.max_pool2d(x, 2, 2, "VALID")
+
+    def gradient(upstream):
+        height, width = tf.shape(pooled)[1], tf.shape(pooled)[2]
+        n, channels = tf.shape(x)[0], tf.shape(x)[3]
+        windows = tf.reshape(x[:, : 2 * height, : 2 * width, :], [n, height, 2, width, 2, channels])
+        taken = tf.zeros_like(pooled, tf.bool)
+        parts = []
+        for row in (0, 1):
+            for col in (0, 1):
+                first = tf.logical_and(tf.equal(windows[:, :, row, :, col, :], pooled), tf.logical_not(taken))
+                taken = tf.logical_or(taken, first)
+                parts.append(tf.where(first, upstream, tf.zeros_like(upstream)))
+        rows = [tf.stack(parts[0:2], axis=3), tf.stack(parts[2:4], axis=3)]
+        spread = tf.reshape(tf.stack(rows, axis=2), [n, 2 * height, 2 * width, channels])
+        extra = tf.shape(x)[1:3] - 2 * tf.stack([height, width])
+        return tf.pad(spread, [[0, 0], [0, extra[0]], [0, extra[1]], [0, 0]])
+
+    return pooled, gradient
+
+
+class VggPass:
+    """``pass_(x) -> {layer name: activation}`` for preprocessed images ``x``, through ``model``'s layers.
+
+    Stops at the deepest of ``layer_names``. Check :func:`supports` first.
+    """
+
+    def __init__(self, model, layer_names):
+        names = tuple(layer_names)
+        plan = _weights(model)
+        order = [name for name, *_ in plan]
+        self.layer_names = names
+        self.plan = plan[: max(order.index(name) for name in names) + 1]
+
+    def __call__(self, x) -> dict:
+        maps = {}
+        for name, kind, kernel, flipped, bias in self.plan:
+            if kind == "conv":
+                x = tf.nn.relu(tf.nn.bias_add(_conv(x, kernel, flipped), bias))
+            elif kind == "max":
+                x = _max_pool(x)
+            else:
+                x = tf.nn.avg_pool2d(x, 2, 2, "VALID")
+            if name in self.layer_names:
+                maps[name] = x
+        return maps
