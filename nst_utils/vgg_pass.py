@@ -16,8 +16,8 @@ same numbers:
 
 The forward pass is the Keras model's, number for number; the gradient agrees
 with TensorFlow's to rounding (``tests/test_vgg19.py``), and nothing flows to
-the filters. The weights are read once, when a network is first passed
-through (``load_vgg19``'s networks never change afterwards).
+the filters. Each pass holds the weights the network had when the pass was
+made (an extractor made after new weights are set reads them afresh).
 ``NST_FAST_GRADIENT=0`` turns the pass off: the Keras model is used instead.
 ``bench/generation.py`` measures the difference (``step_time_ratio``).
 """
@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import os
 import weakref
+
+import numpy as np
 
 from nst_utils._tf import tf
 
@@ -72,23 +74,37 @@ def _flipped(kernel):
     return tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2])
 
 
-def _weights(model) -> list[tuple]:
-    """Per layer: (name, kind, kernel, flipped kernel or None, bias), read once per network."""
+def _read(model) -> list[tuple]:
+    """Per layer: (name, kind, kernel, flipped kernel or None, bias), as constants."""
     import keras
 
-    if model not in _WEIGHTS:
-        plan = []
-        for layer in model.layers:
-            if isinstance(layer, keras.layers.InputLayer):
-                continue
-            kind = _kind(layer)
-            if kind != "conv":
-                plan.append((layer.name, kind, None, None, None))
-                continue
-            kernel = tf.constant(layer.kernel.numpy())
-            flipped = tf.constant(_flipped(kernel).numpy()) if kernel.shape[2] > 3 else None
-            plan.append((layer.name, kind, kernel, flipped, tf.constant(layer.bias.numpy())))
-        _WEIGHTS[model] = plan
+    plan = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        kind = _kind(layer)
+        if kind != "conv":
+            plan.append((layer.name, kind, None, None, None))
+            continue
+        kernel = tf.constant(layer.kernel.numpy())
+        flipped = tf.constant(_flipped(kernel).numpy()) if kernel.shape[2] > 3 else None  # not the RGB layer
+        plan.append((layer.name, kind, kernel, flipped, tf.constant(layer.bias.numpy())))
+    return plan
+
+
+def _current(model, plan) -> bool:
+    """Whether ``plan`` still holds ``model``'s weights (someone may have set new ones since)."""
+    def same(variable, constant):
+        return np.array_equal(variable.numpy(), constant.numpy())
+
+    return all(same(model.get_layer(name).kernel, kernel) and same(model.get_layer(name).bias, bias)
+               for name, kind, kernel, _, bias in plan if kind == "conv")
+
+
+def _weights(model) -> list[tuple]:
+    """The network's weights as the pass uses them, read again only when they changed."""
+    if model not in _WEIGHTS or not _current(model, _WEIGHTS[model]):
+        _WEIGHTS[model] = _read(model)
     return _WEIGHTS[model]
 
 
@@ -142,6 +158,7 @@ class VggPass:
         self.layer_names = names
         self.plan = plan[: max(order.index(name) for name in names) + 1]
 
+    @tf.autograph.experimental.do_not_convert  # plain Python: traced as it is, which is quicker
     def __call__(self, x) -> dict:
         maps = {}
         for name, kind, kernel, flipped, bias in self.plan:

@@ -339,6 +339,19 @@ def test_fast_max_pool_gradient_breaks_ties_like_tensorflow():
     np.testing.assert_array_equal(grads[0], grads[1])
 
 
+def test_fast_pass_reads_weights_set_after_an_earlier_extractor():
+    vgg = load_vgg19("random")
+    image = np.random.default_rng(4).random((1, 16, 16, 3)).astype(np.float32)
+    before = FeatureExtractor("block2_conv1", model=vgg)(image)["block2_conv1"].numpy()
+    layer = vgg.get_layer("block1_conv2")
+    kernel, bias = layer.get_weights()
+    layer.set_weights([kernel * 0.5, bias])
+    ours = FeatureExtractor("block2_conv1", model=vgg)(image)["block2_conv1"].numpy()
+    theirs = FeatureExtractor("block2_conv1", model=vgg, fast_gradient=False)(image)["block2_conv1"].numpy()
+    np.testing.assert_array_equal(ours, theirs)
+    assert not np.allclose(ours, before)
+
+
 def test_fast_gradient_is_skipped_where_it_would_differ(monkeypatch):
     """bfloat16 layers, or NST_FAST_GRADIENT=0, use the Keras model."""
     from nst_utils.engine.models import vgg19
