@@ -18,7 +18,8 @@ The forward pass is the Keras model's, number for number; the gradient agrees
 with TensorFlow's to rounding (``tests/test_vgg19.py``), and nothing flows to
 the filters. Each pass holds the weights the network had when the pass was
 made (an extractor made after new weights are set reads them afresh).
-``NST_FAST_GRADIENT=0`` turns the pass off: the Keras model is used instead.
+It is used on CPUs (where it was measured); ``NST_FAST_GRADIENT=0`` turns it
+off (the Keras model is used instead) and ``NST_FAST_GRADIENT=1`` forces it on.
 ``bench/generation.py`` measures the difference (``step_time_ratio``).
 """
 
@@ -33,14 +34,20 @@ from nst_utils._tf import tf
 
 __all__ = ["VggPass", "supports", "wanted", "ENV_VAR"]
 
-#: Set to "0" to use the Keras model and TensorFlow's own gradients instead.
+#: "0": the Keras model and TensorFlow's own gradients; "1": this pass, even where a GPU computes.
 ENV_VAR = "NST_FAST_GRADIENT"
 _WEIGHTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def wanted() -> bool:
-    """Whether the fast gradient is on (it is unless ``NST_FAST_GRADIENT=0``)."""
-    return os.environ.get(ENV_VAR, "1").strip() != "0"
+    """Whether to use the pass: ``NST_FAST_GRADIENT`` "0" or "1" if set, else only where no GPU computes.
+
+    Its speed is measured on CPUs; on a GPU, cuDNN's own gradients are the tuned path.
+    """
+    chosen = os.environ.get(ENV_VAR, "").strip()
+    if chosen in ("0", "1"):
+        return chosen == "1"
+    return not tf.config.list_physical_devices("GPU")
 
 
 def _kind(layer) -> str | None:
