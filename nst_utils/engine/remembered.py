@@ -56,7 +56,7 @@ def key_of(plan, functions, model) -> tuple | None:
 
 
 def _copy(result, plan):
-    """A result whose lists and dicts are its own, its settings those ``plan`` asked for."""
+    """A result whose lists and dicts are its own (images are never changed in place), its settings ``plan``'s."""
     return replace(result, history={k: list(v) for k, v in result.history.items()},
                    snapshots=list(result.snapshots), settings=plan.describe(result.settings.get("weights", "?")))
 
