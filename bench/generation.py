@@ -198,8 +198,8 @@ def _children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _reuse_env(reuse: bool) -> dict:
-    """The engine as it is (``reuse``), or as it was before: no kept steps or runs, TensorFlow's own gradients."""
+def _engine_env(reuse: bool) -> dict:
+    """The engine as it is (``reuse``: kept steps and runs, the fast gradient), or as it was before (neither)."""
     from nst_utils import vgg_pass
     from nst_utils.engine.settings import REUSE_ENV_VAR
 
@@ -212,7 +212,7 @@ def run_notebook04(reuse: bool = True) -> dict:
     try:
         done = subprocess.run(
             [sys.executable, "-c", NOTEBOOK04], cwd=ROOT, capture_output=True, text=True, timeout=1800,
-            env={**__import__("os").environ, "PYTHONPATH": str(ROOT), **_reuse_env(reuse)},
+            env={**__import__("os").environ, "PYTHONPATH": str(ROOT), **_engine_env(reuse)},
         )
     except subprocess.TimeoutExpired:
         return {"error": "notebook 04's run took more than 30 minutes (a very busy machine?)"}
@@ -263,7 +263,7 @@ def run_notebook05(reuse: bool) -> dict:
     from nst_utils.notebook_runner import run_folder
 
     cpu = _children_cpu_seconds()
-    [result] = run_folder(config.SOURCE_DIR, ["05_going_further.ipynb"], env=_reuse_env(reuse),
+    [result] = run_folder(config.SOURCE_DIR, ["05_going_further.ipynb"], env=_engine_env(reuse),
                           timeout=900, echo=lambda *_: None)
     return {"seconds": round(result.seconds, 2), "cpu_seconds": round(_children_cpu_seconds() - cpu, 2),
             "ok": result.ok, "errors": result.errors[:3], "figures": _figures(result.executed)}

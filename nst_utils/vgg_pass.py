@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import weakref
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -76,13 +77,23 @@ def supports(model) -> bool:
     return bool(layers) and all(_kind(layer) is not None for layer in layers)
 
 
+class _Layer(NamedTuple):
+    """One layer as the pass runs it: ``kind`` "conv", "max" or "avg"; the tensors are constants (conv only)."""
+
+    name: str
+    kind: str
+    kernel: Any = None
+    flipped: Any = None  # the input gradient's filter; None for the RGB layer (TensorFlow's own gradient)
+    bias: Any = None
+
+
 def _flipped(kernel):
     """The filter of the input gradient: turned by 180 degrees, input and output channels swapped."""
     return tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2])
 
 
-def _read(model) -> list[tuple]:
-    """Per layer: (name, kind, kernel, flipped kernel or None, bias), as constants."""
+def _read(model) -> list[_Layer]:
+    """Every layer after the input, its weights copied as constants."""
     import keras
 
     plan = []
@@ -91,11 +102,11 @@ def _read(model) -> list[tuple]:
             continue
         kind = _kind(layer)
         if kind != "conv":
-            plan.append((layer.name, kind, None, None, None))
+            plan.append(_Layer(layer.name, kind))
             continue
         kernel = tf.constant(layer.kernel.numpy())
-        flipped = tf.constant(_flipped(kernel).numpy()) if kernel.shape[2] > 3 else None  # not the RGB layer
-        plan.append((layer.name, kind, kernel, flipped, tf.constant(layer.bias.numpy())))
+        flipped = _flipped(kernel) if kernel.shape[2] > 3 else None
+        plan.append(_Layer(layer.name, kind, kernel, flipped, tf.constant(layer.bias.numpy())))
     return plan
 
 
@@ -104,11 +115,11 @@ def _current(model, plan) -> bool:
     def same(variable, constant):
         return np.array_equal(variable.numpy(), constant.numpy())
 
-    return all(same(model.get_layer(name).kernel, kernel) and same(model.get_layer(name).bias, bias)
-               for name, kind, kernel, _, bias in plan if kind == "conv")
+    convs = [(model.get_layer(layer.name), layer) for layer in plan if layer.kind == "conv"]
+    return all(same(now.kernel, kept.kernel) and same(now.bias, kept.bias) for now, kept in convs)
 
 
-def _weights(model) -> list[tuple]:
+def _weights(model) -> list[_Layer]:
     """The network's weights as the pass uses them, read again only when they changed."""
     if model not in _WEIGHTS or not _current(model, _WEIGHTS[model]):
         _WEIGHTS[model] = _read(model)
@@ -161,20 +172,20 @@ class VggPass:
     def __init__(self, model, layer_names):
         names = tuple(layer_names)
         plan = _weights(model)
-        order = [name for name, *_ in plan]
+        order = [layer.name for layer in plan]
         self.layer_names = names
         self.plan = plan[: max(order.index(name) for name in names) + 1]
 
     @tf.autograph.experimental.do_not_convert  # plain Python: traced as it is, which is quicker
     def __call__(self, x) -> dict:
         maps = {}
-        for name, kind, kernel, flipped, bias in self.plan:
-            if kind == "conv":
-                x = tf.nn.relu(tf.nn.bias_add(_conv(x, kernel, flipped), bias))
-            elif kind == "max":
+        for layer in self.plan:
+            if layer.kind == "conv":
+                x = tf.nn.relu(tf.nn.bias_add(_conv(x, layer.kernel, layer.flipped), layer.bias))
+            elif layer.kind == "max":
                 x = _max_pool(x)
             else:
                 x = tf.nn.avg_pool2d(x, 2, 2, "VALID")
-            if name in self.layer_names:
-                maps[name] = x
+            if layer.name in self.layer_names:
+                maps[layer.name] = x
         return maps
