@@ -43,8 +43,8 @@ Figures:
   04 <= 1, 05 <= 0.5). **before** is the engine as it was: every run traced
   and painted afresh, through TensorFlow's own gradients
   (``NST_REUSE_COMPILED=0``, ``NST_FAST_GRADIENT=0``); **after** is the
-  engine as it is: compiled steps and finished runs kept
-  (``nst_utils/engine/compiled.py``, ``remembered.py``), and the faster
+  engine as it is: compiled steps, pictures' activations and finished runs kept
+  (``nst_utils/engine/compiled.py``, ``activations.py``, ``remembered.py``), and the faster
   gradient (``nst_utils/vgg_pass.py``). Notebook 04 runs in a fresh Python
   process, notebook 05 (source, headless) in a fresh kernel. For notebook
   05 also: how far its figures are apart, before and after, pixel by pixel

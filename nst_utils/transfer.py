@@ -48,7 +48,7 @@ from collections.abc import Callable
 from nst_utils.engine.errors import LossNotFiniteError, SettingsError
 from nst_utils.engine.layers import layer_weights
 from nst_utils.engine.learner import LearnerFunctions
-from nst_utils.engine import remembered
+from nst_utils.engine import models, remembered
 from nst_utils.engine.loop import run
 from nst_utils.engine.objective import total_variation
 from nst_utils.engine.pictures import prepare_style_image
@@ -132,11 +132,12 @@ def style_transfer(
                                  train_step if chosen.optimizer == "adam" else None)
     functions.check(chosen.optimizer)
     plan = make_plan(chosen, content, style)
-    key = remembered.key_of(plan, functions, model)
+    network = models.given(model)
+    key = remembered.key_of(plan, functions, network)
     earlier = remembered.recall(key, plan)
     if earlier is not None:
         return _reused(earlier, chosen.progress)
-    result = run(plan, functions, model=model, started=started)
+    result = run(plan, functions, chosen=network, started=started)
     remembered.remember(key, result, plan, model)
     return result
 

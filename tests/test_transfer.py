@@ -151,6 +151,52 @@ def test_an_identical_seeded_run_is_painted_once(run, pictures):
     assert np.abs(unseeded[0].image - unseeded[1].image).max() > 1e-3
 
 
+def test_a_picture_seen_before_is_not_sent_through_the_network_again(run, pictures, monkeypatch):
+    """Later runs take the photo's and the artwork's activations from earlier ones, layer by layer,
+    and paint exactly what they paint when everything is computed afresh."""
+    from collections import OrderedDict
+
+    from nst_utils.engine import activations
+
+    monkeypatch.setattr(activations, "_KEPT", OrderedDict())  # nothing seen yet
+    asked = []
+    compute = activations._compute
+    monkeypatch.setattr(activations, "_compute", lambda net, picture, layers: asked.append(layers)
+                        or compute(net, picture, layers))
+    mosaic = pictures[2]
+    run(steps=2, beta=11.0, style=mosaic)
+    assert len(asked) == 2, f"the first run computed {asked}"
+    asked.clear()
+    second = run(steps=2, beta=12.0, style=mosaic)
+    assert asked == [], f"a run with pictures already seen computed {asked} again"
+    deeper = run(steps=2, beta=12.0, style=mosaic, content_layers="block2_conv2")
+    assert asked == [["block2_conv2"]], f"only the new content layer was to be computed, not {asked}"
+    for kept in (second, deeper):
+        fresh = run(steps=2, style=mosaic, reuse_compiled=False, **{k: kept.settings[k] for k in
+                                                                     ("beta", "content_layers")})
+        np.testing.assert_array_equal(kept.image, fresh.image)
+        assert kept.history["total"] == fresh.history["total"]
+
+
+def test_weights_set_between_runs_are_used_by_the_next_run(pictures):
+    """A network given new weights paints with them: nothing kept from before (the run, its
+    activations, the engine's copy of the weights) answers for the old weights."""
+    from nst_utils.vgg19 import load_vgg19
+
+    ours, twin = load_vgg19("random"), load_vgg19("random")
+    options = dict(size=SIZE, steps=2, progress=False, seed=0, coarse_to_fine=(), **FUNCTIONS)
+    before = style_transfer(pictures[0], pictures[1], model=ours, **options)
+    new_weights = [w * 0.9 if w.ndim == 4 else w for w in ours.get_weights()]
+    ours.set_weights(new_weights)
+    twin.set_weights(new_weights)
+    after = style_transfer(pictures[0], pictures[1], model=ours, **options)
+    with_twin = style_transfer(pictures[0], pictures[1], model=twin, **options)
+    assert after.seconds != before.seconds, "the run before the new weights was handed back"
+    np.testing.assert_array_equal(after.image, with_twin.image)
+    assert after.history["total"] == with_twin.history["total"]
+    assert after.history["total"][0] != before.history["total"][0]
+
+
 def test_runs_that_paint_the_same_are_answered_from_the_first(run, pictures):
     """A style weighted 0, or the photo's colours, paints what an earlier run painted: not painted again,
     and exactly what a fresh run gives, coarse-stage snapshots included."""

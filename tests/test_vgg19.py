@@ -354,11 +354,11 @@ def test_fast_pass_reads_weights_set_after_an_earlier_extractor():
 
 def test_fast_gradient_is_skipped_where_it_would_differ(monkeypatch):
     """bfloat16 layers, NST_FAST_GRADIENT=0, or a GPU (unless NST_FAST_GRADIENT=1) use the Keras model."""
-    from nst_utils.engine.models import vgg19
+    from nst_utils.engine.models import given, network
     from nst_utils import vgg_pass
 
     vgg = load_vgg19("random")
-    assert vgg_pass.supports(vgg) and not vgg_pass.supports(vgg19(None, "max", "bfloat16", model=vgg))
+    assert vgg_pass.supports(vgg) and not vgg_pass.supports(network(None, "max", "bfloat16", given(vgg)).model)
     monkeypatch.setenv(vgg_pass.ENV_VAR, "0")
     assert FeatureExtractor("block1_conv1", model=vgg).fast is None
     monkeypatch.delenv(vgg_pass.ENV_VAR)

@@ -12,15 +12,15 @@ from nst_utils.engine.recorder import Recorder
 __all__ = ["run"]
 
 
-def _objective(plan, functions, model) -> tuple[Objective, str]:
+def _objective(plan, functions, chosen) -> tuple[Objective, str]:
     s = plan.settings
-    vgg = models.vgg19(s.weights, s.pooling, plan.precision, model)
+    net = models.network(s.weights, s.pooling, plan.precision, chosen)
     objective = Objective(
-        extractor=models.extractor(vgg, plan.layers), functions=functions,
+        network=net, extractor=models.extractor(net, plan.layers), functions=functions,
         content_layers=s.content_layers, style_layers=s.style_layers,
         precision=plan.precision, smoothing=s.tv_weight > 0,
     )
-    return objective, getattr(vgg, "weights_source", "?")
+    return objective, getattr(net.model, "weights_source", "?")
 
 
 def _generator(seed):
@@ -29,10 +29,13 @@ def _generator(seed):
     return tf.random.Generator.from_seed(seed)
 
 
-def run(plan, functions, *, model=None, started: float):
-    """Carry out ``plan`` with the learner's ``functions`` (a LearnerFunctions); a TransferResult."""
+def run(plan, functions, *, chosen: models.Network | None = None, started: float):
+    """Carry out ``plan`` with the learner's ``functions`` (a LearnerFunctions); a TransferResult.
+
+    ``chosen`` is the caller's own network (:func:`~nst_utils.engine.models.given`), if any.
+    """
     s = plan.settings
-    objective, weights_source = _objective(plan, functions, model)
+    objective, weights_source = _objective(plan, functions, chosen)
     weights = run_weights(s.alpha, s.beta, s.tv_weight, plan.blend)
     generator = _generator(s.seed)
     image = None
@@ -44,7 +47,7 @@ def run(plan, functions, *, model=None, started: float):
             recorder.begin_stage(stage, content)
             if stage.steps == 0:
                 continue
-            targets = objective.targets(content, styles)
+            targets = objective.targets(content, styles, keep=s.reuse_compiled)
             step = compiled_step(s.optimizer, objective, tuple(image.shape), reuse=s.reuse_compiled)
             if s.optimizer == "adam":
                 step.start(image, s.learning_rate)

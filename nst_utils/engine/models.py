@@ -3,17 +3,60 @@
 Loading the weights and building a Keras model take seconds; notebook 05
 makes some twenty runs with the same network. An extractor is kept per
 (network, layers) so that a compiled step made for it can be reused too.
+
+A network passed in by the caller may get new weights between two runs
+(``set_weights``, ``load_weights``). Everything kept for it (its bfloat16
+copy, its extractors and, through them, compiled steps, activations and
+finished runs) is therefore kept per *version* of its weights: see
+:func:`weights_version`.
 """
 
 from __future__ import annotations
 
+import weakref
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["vgg19", "extractor"]
+import numpy as np
+
+__all__ = ["Network", "given", "network", "extractor", "weights_version"]
 
 _NETWORKS: dict[tuple, Any] = {}
-_BFLOAT16: dict[int, tuple] = {}
+_BFLOAT16: dict[tuple, tuple] = {}
 _EXTRACTORS: dict[tuple, tuple] = {}
+_VERSIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """The VGG19 base one run uses (in the run's precision) and the version of the weights it holds."""
+
+    model: Any
+    version: int = 0
+
+    @property
+    def key(self) -> tuple:
+        """What identifies it in the kept things: the model and its weights' version."""
+        return id(self.model), self.version
+
+
+def weights_version(model) -> int:
+    """0 the first time ``model`` is seen; one more each time its weights are found changed since.
+
+    The weights are compared number for number with those seen last time
+    (about 30 ms for VGG19; the arrays kept share the network's memory until
+    it is given new weights).
+    """
+    now = [np.asarray(variable.numpy()) for variable in model.weights]
+    seen = _VERSIONS.get(model)
+    if seen is None or len(seen[0]) != len(now) or not all(map(np.array_equal, seen[0], now)):
+        _VERSIONS[model] = (now, 0 if seen is None else seen[1] + 1)
+    return _VERSIONS[model][1]
+
+
+def given(model) -> Network | None:
+    """The caller's own network and its weights' version, looked at once per run; None for the engine's own."""
+    return None if model is None else Network(model, weights_version(model))
 
 
 def _as_bfloat16(model):
@@ -32,32 +75,34 @@ def _as_bfloat16(model):
     return clone
 
 
-def vgg19(weights, pooling: str, precision: str, model=None):
-    """The VGG19 base for these settings: ``model`` if given, else loaded once per (weights, pooling).
+def network(weights, pooling: str, precision: str, chosen: Network | None = None) -> Network:
+    """The VGG19 base for these settings: ``chosen`` (see :func:`given`), else loaded once per (weights, pooling).
 
-    With ``precision`` ``"bfloat16"`` a bfloat16 copy (made once per network) is returned.
+    With ``precision`` ``"bfloat16"`` a bfloat16 copy (made once per network and version) is used.
     """
-    if model is None:
+    if chosen is None:
         key = (str(weights), pooling)
         if key not in _NETWORKS:
             from nst_utils.vgg19 import load_vgg19
 
             _NETWORKS[key] = load_vgg19(weights, pooling=pooling)
-        model = _NETWORKS[key]
+        chosen = Network(_NETWORKS[key])  # the engine's own: nobody else changes its weights
     if precision == "float32":
-        return model
-    if id(model) not in _BFLOAT16:
-        _BFLOAT16[id(model)] = (model, _as_bfloat16(model))  # keeps ``model`` alive: its id stays unique
-    return _BFLOAT16[id(model)][1]
+        return chosen
+    if chosen.key not in _BFLOAT16:
+        _BFLOAT16[chosen.key] = (chosen.model, _as_bfloat16(chosen.model))  # the model kept: its id stays unique
+    return Network(_BFLOAT16[chosen.key][1], chosen.version)
 
 
-def extractor(model, layers: tuple[str, ...]):
-    """One :class:`~nst_utils.features.FeatureExtractor` per (network, layers, fast gradient on), made on first use."""
+def extractor(net: Network, layers: tuple[str, ...]):
+    """One :class:`~nst_utils.features.FeatureExtractor` per (network, version, layers, fast gradient on)."""
     from nst_utils import vgg_pass
 
-    key = (id(model), tuple(layers), vgg_pass.wanted())
+    key = (net.key, tuple(layers), vgg_pass.wanted())
     if key not in _EXTRACTORS:
+        for old in [k for k in _EXTRACTORS if k[0][0] == net.key[0] and k[0] != net.key]:
+            del _EXTRACTORS[old]  # made for weights the network no longer holds
         from nst_utils.features import FeatureExtractor
 
-        _EXTRACTORS[key] = (model, FeatureExtractor(list(layers), model=model, fast_gradient=key[2]))
+        _EXTRACTORS[key] = (net.model, FeatureExtractor(list(layers), model=net.model, fast_gradient=key[2]))
     return _EXTRACTORS[key][1]

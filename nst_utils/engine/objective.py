@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nst_utils._tf import tf
+from nst_utils.engine import activations
 
 __all__ = ["Objective", "total_variation", "run_weights"]
 
@@ -40,10 +41,13 @@ def run_weights(alpha: float, beta: float, tv_weight: float, blend) -> dict:
 class Objective:
     """``J(image, targets, weights) -> (J, J_content, J_style, J_tv)`` for one choice of network and layers.
 
-    ``functions`` is a :class:`~nst_utils.engine.learner.LearnerFunctions`;
+    ``network`` is the :class:`~nst_utils.engine.models.Network` the
+    ``extractor`` reads; ``functions`` is a
+    :class:`~nst_utils.engine.learner.LearnerFunctions`;
     ``content_layers`` and ``style_layers`` are ``((name, weight), ...)``.
     """
 
+    network: Any
     extractor: Any
     functions: Any
     content_layers: tuple
@@ -63,13 +67,17 @@ class Objective:
             maps = {name: tf.cast(value, tf.float32) for name, value in maps.items()}
         return maps
 
-    def targets(self, content, styles) -> dict:
-        """``{"content": {layer: a_C}, "styles": [{layer: a_S}, ...]}``, computed once per stage."""
-        content_maps = self.features(content)
-        style_maps = [self.features(style) for style in styles]
+    def targets(self, content, styles, *, keep: bool = False) -> dict:
+        """``{"content": {layer: a_C}, "styles": [{layer: a_S}, ...]}``, computed once per stage.
+
+        With ``keep``, a picture an earlier run saw is not computed again
+        (:mod:`~nst_utils.engine.activations`).
+        """
+        content_layers = [name for name, _ in self.content_layers]
+        style_layers = [name for name, _ in self.style_layers]
         return {
-            "content": {name: content_maps[name] for name, _ in self.content_layers},
-            "styles": [{name: maps[name] for name, _ in self.style_layers} for maps in style_maps],
+            "content": activations.of(self.network, content, content_layers, keep=keep),
+            "styles": [activations.of(self.network, style, style_layers, keep=keep) for style in styles],
         }
 
     def __call__(self, image, targets: dict, weights: dict):

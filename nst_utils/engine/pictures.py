@@ -8,7 +8,17 @@ from nst_utils._tf import tf
 from nst_utils.engine.checks import check_scale
 from nst_utils.engine.errors import SettingsError
 
-__all__ = ["as_batch", "resize", "prepare_style_image", "initial_image", "in_photo_colours"]
+__all__ = ["as_batch", "resize", "prepare_style_image", "initial_image", "in_photo_colours", "fingerprint"]
+
+
+def fingerprint(image) -> str:
+    """A digest of ``image``'s pixels, shape and type: equal for equal pictures, whatever object holds them."""
+    import hashlib
+
+    import numpy as np
+
+    array = np.ascontiguousarray(np.asarray(image))
+    return hashlib.sha256(f"{array.dtype}{array.shape}".encode() + array.tobytes()).hexdigest()
 
 
 def resize(image, size: tuple[int, int]):

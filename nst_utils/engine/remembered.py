@@ -6,7 +6,7 @@ all five style layers, no smoothing, ...). A seeded run is repeatable (equal
 seeds give identical images), so its result can be kept and handed back when
 exactly the same run is asked for again: the same pictures (compared by their
 pixels), every setting, the same seed, your functions (their code and the
-helpers they call) and the same network.
+helpers they call) and the same network holding the same weights.
 
 Two kinds of request paint the same as an earlier run without being spelt the
 same, and are answered from it too:
@@ -19,16 +19,16 @@ same, and are answered from it too:
 
 A run is never remembered without a seed (it is meant to differ each time)
 or when it writes snapshot files. ``reuse_compiled=False`` (or
-``NST_REUSE_COMPILED=0``) turns this off together with the compiled-step cache.
+``NST_REUSE_COMPILED=0``) turns this off together with the compiled-step cache
+and the kept activations.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 from dataclasses import replace
 
-import numpy as np
+from nst_utils.engine.pictures import fingerprint
 
 __all__ = ["key_of", "recall", "remember"]
 
@@ -39,20 +39,20 @@ _RUNS: OrderedDict = OrderedDict()
 _NOT_PART_OF_THE_RUN = ("progress", "reuse_compiled", "overwrite", "preserve_colors", "style_weights")
 
 
-def _pixels(image) -> str:
-    array = np.ascontiguousarray(np.asarray(image))
-    return hashlib.sha256(f"{array.dtype}{array.shape}".encode() + array.tobytes()).hexdigest()
+def key_of(plan, functions, chosen) -> tuple | None:
+    """What makes a run this run, or None when it must not be remembered.
 
-
-def key_of(plan, functions, model) -> tuple | None:
-    """What makes a run this run, or None when it must not be remembered."""
+    ``chosen`` is the caller's own network and its weights' version
+    (:func:`~nst_utils.engine.models.given`), None for the engine's own.
+    """
     s = plan.settings
     if not s.reuse_compiled or s.seed is None or s.snapshot_dir is not None:
         return None
-    chosen = tuple((name, repr(getattr(s, name))) for name in type(s).names()
-                   if name not in _NOT_PART_OF_THE_RUN)
-    pictures = (_pixels(plan.content), tuple(_pixels(style) for style in plan.styles), plan.blend)
-    return chosen, pictures, plan.stages, plan.precision, functions.fingerprint(), id(model)
+    settings = tuple((name, repr(getattr(s, name))) for name in type(s).names()
+                     if name not in _NOT_PART_OF_THE_RUN)
+    pictures = (fingerprint(plan.content), tuple(fingerprint(style) for style in plan.styles), plan.blend)
+    network = None if chosen is None else chosen.key
+    return settings, pictures, plan.stages, plan.precision, functions.fingerprint(), network
 
 
 def _copy(result, plan):

@@ -81,10 +81,11 @@ class TransferSettings:
         progress: show a progress bar with the live losses (default: yes,
             except while grading).
         reuse_compiled: reuse what earlier runs made: a step compiled with the
-            same shapes and settings (:mod:`~nst_utils.engine.compiled`), and the
-            whole result of an identical seeded run
+            same shapes and settings (:mod:`~nst_utils.engine.compiled`), the
+            activations of pictures already seen (:mod:`~nst_utils.engine.activations`)
+            and the whole result of an identical seeded run
             (:mod:`~nst_utils.engine.remembered`). Default yes;
-            ``NST_REUSE_COMPILED=0`` in the environment turns both off. Results
+            ``NST_REUSE_COMPILED=0`` in the environment turns all three off. Results
             are identical either way.
 
     After construction every field holds its checked, normalised value:
