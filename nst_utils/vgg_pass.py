@@ -14,6 +14,11 @@ same numbers:
   largest value, in reading order, as TensorFlow's own ``MaxPoolGrad`` does;
   a few comparisons find it faster.
 
+The whole pass is one custom gradient: the forward runs layer by layer and
+keeps each layer's input and output, and the backward walks back through
+them, adding the gradient that arrives at each chosen layer (tracing this is
+quicker than one custom gradient per layer).
+
 The forward pass is the Keras model's, number for number; the gradient agrees
 with TensorFlow's to rounding (``tests/test_vgg19.py``), and nothing flows to
 the filters. Each pass holds the weights the network had when the pass was
@@ -126,41 +131,45 @@ def _weights(model) -> list[_Layer]:
     return _WEIGHTS[model]
 
 
-def _conv(x, kernel, flipped):
-    """A 3x3 "same" convolution whose input gradient is a forward convolution with ``flipped``."""
-
-    @tf.custom_gradient
-    def convolve(x):
-        def gradient(upstream):
-            return tf.nn.conv2d(upstream, flipped, 1, "SAME")
-
-        return tf.nn.conv2d(x, kernel, 1, "SAME"), gradient
-
-    return convolve(x) if flipped is not None else tf.nn.conv2d(x, kernel, 1, "SAME")
+def _layer_output(layer: _Layer, x):
+    """One layer's output for input ``x``, as the Keras layer computes it."""
+    if layer.kind == "conv":
+        return tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, layer.kernel, 1, "SAME"), layer.bias))
+    if layer.kind == "max":
+        return tf.nn.max_pool2d(x, 2, 2, "VALID")
+    return tf.nn.avg_pool2d(x, 2, 2, "VALID")
 
 
-@tf.custom_gradient
-def _max_pool(x):
-    """2x2 max-pool, stride 2; the gradient goes to each window's first largest value."""
-    pooled = tf.nn.max_pool2d(x, 2, 2, "VALID")
+def _max_pool_gradient(x, pooled, upstream):
+    """2x2 max-pool's gradient for its input: each window's upstream goes to its first largest value."""
+    height, width = tf.shape(pooled)[1], tf.shape(pooled)[2]
+    n, channels = tf.shape(x)[0], tf.shape(x)[3]
+    windows = tf.reshape(x[:, : 2 * height, : 2 * width, :], [n, height, 2, width, 2, channels])
+    taken = tf.zeros_like(pooled, tf.bool)
+    parts = []
+    for row in (0, 1):
+        for col in (0, 1):
+            first = tf.logical_and(tf.equal(windows[:, :, row, :, col, :], pooled), tf.logical_not(taken))
+            taken = tf.logical_or(taken, first)
+            parts.append(tf.where(first, upstream, tf.zeros_like(upstream)))
+    rows = [tf.stack(parts[0:2], axis=3), tf.stack(parts[2:4], axis=3)]
+    spread = tf.reshape(tf.stack(rows, axis=2), [n, 2 * height, 2 * width, channels])
+    extra = tf.shape(x)[1:3] - 2 * tf.stack([height, width])
+    return tf.pad(spread, [[0, 0], [0, extra[0]], [0, extra[1]], [0, 0]])
 
-    def gradient(upstream):
-        height, width = tf.shape(pooled)[1], tf.shape(pooled)[2]
-        n, channels = tf.shape(x)[0], tf.shape(x)[3]
-        windows = tf.reshape(x[:, : 2 * height, : 2 * width, :], [n, height, 2, width, 2, channels])
-        taken = tf.zeros_like(pooled, tf.bool)
-        parts = []
-        for row in (0, 1):
-            for col in (0, 1):
-                first = tf.logical_and(tf.equal(windows[:, :, row, :, col, :], pooled), tf.logical_not(taken))
-                taken = tf.logical_or(taken, first)
-                parts.append(tf.where(first, upstream, tf.zeros_like(upstream)))
-        rows = [tf.stack(parts[0:2], axis=3), tf.stack(parts[2:4], axis=3)]
-        spread = tf.reshape(tf.stack(rows, axis=2), [n, 2 * height, 2 * width, channels])
-        extra = tf.shape(x)[1:3] - 2 * tf.stack([height, width])
-        return tf.pad(spread, [[0, 0], [0, extra[0]], [0, extra[1]], [0, 0]])
 
-    return pooled, gradient
+def _layer_gradient(layer: _Layer, x, y, upstream):
+    """The gradient for the input ``x`` of a layer whose output ``y`` receives ``upstream``."""
+    if layer.kind == "conv":
+        upstream = tf.raw_ops.ReluGrad(gradients=upstream, features=y)  # the bias passes it on unchanged
+        if layer.flipped is not None:
+            return tf.nn.conv2d(upstream, layer.flipped, 1, "SAME")
+        return tf.raw_ops.Conv2DBackpropInput(input_sizes=tf.shape(x), filter=layer.kernel, out_backprop=upstream,
+                                              strides=[1, 1, 1, 1], padding="SAME")
+    if layer.kind == "max":
+        return _max_pool_gradient(x, y, upstream)
+    return tf.raw_ops.AvgPoolGrad(orig_input_shape=tf.shape(x), grad=upstream, ksize=[1, 2, 2, 1],
+                                  strides=[1, 2, 2, 1], padding="VALID")
 
 
 class VggPass:
@@ -178,14 +187,35 @@ class VggPass:
 
     @tf.autograph.experimental.do_not_convert  # plain Python: traced as it is, which is quicker
     def __call__(self, x) -> dict:
-        maps = {}
+        names = list(self.layer_names)
+
+        @tf.custom_gradient
+        def run(x):
+            inputs, outputs = self._forward(x)
+            found = dict(zip((layer.name for layer in self.plan), outputs))
+
+            def gradient(*upstream):
+                return self._backward(inputs, outputs, dict(zip(names, upstream)))
+
+            return [found[name] for name in names], gradient
+
+        return dict(zip(names, run(x)))
+
+    def _forward(self, x) -> tuple[list, list]:
+        """Each layer's input and output, first layer first."""
+        inputs, outputs = [], []
         for layer in self.plan:
-            if layer.kind == "conv":
-                x = tf.nn.relu(tf.nn.bias_add(_conv(x, layer.kernel, layer.flipped), layer.bias))
-            elif layer.kind == "max":
-                x = _max_pool(x)
-            else:
-                x = tf.nn.avg_pool2d(x, 2, 2, "VALID")
-            if layer.name in self.layer_names:
-                maps[layer.name] = x
-        return maps
+            inputs.append(x)
+            x = _layer_output(layer, x)
+            outputs.append(x)
+        return inputs, outputs
+
+    def _backward(self, inputs, outputs, arriving: dict):
+        """The image's gradient: back from the deepest layer, adding what ``arriving`` brings at each chosen one."""
+        total = None
+        for layer, x, y in reversed(list(zip(self.plan, inputs, outputs))):
+            if arriving.get(layer.name) is not None:
+                total = arriving[layer.name] if total is None else total + arriving[layer.name]
+            if total is not None:
+                total = _layer_gradient(layer, x, y, total)
+        return tf.zeros_like(inputs[0]) if total is None else total
