@@ -59,6 +59,12 @@ def given(model) -> Network | None:
     return None if model is None else Network(model, weights_version(model))
 
 
+def _forget_older(kept: dict, net: Network, network_key) -> list:
+    """Drop (and return) what ``kept`` holds for other versions of ``net``'s weights: it holds them no longer."""
+    older = [key for key in kept if network_key(key)[0] == net.key[0] and network_key(key) != net.key]
+    return [kept.pop(key) for key in older]
+
+
 def _as_bfloat16(model):
     import keras
 
@@ -90,6 +96,8 @@ def network(weights, pooling: str, precision: str, chosen: Network | None = None
     if precision == "float32":
         return chosen
     if chosen.key not in _BFLOAT16:
+        for _, clone in _forget_older(_BFLOAT16, chosen, lambda key: key):
+            _forget_older(_EXTRACTORS, Network(clone, version=-1), lambda key: key[0])  # all of the old copy's
         _BFLOAT16[chosen.key] = (chosen.model, _as_bfloat16(chosen.model))  # the model kept: its id stays unique
     return Network(_BFLOAT16[chosen.key][1], chosen.version)
 
@@ -100,8 +108,7 @@ def extractor(net: Network, layers: tuple[str, ...]):
 
     key = (net.key, tuple(layers), vgg_pass.wanted())
     if key not in _EXTRACTORS:
-        for old in [k for k in _EXTRACTORS if k[0][0] == net.key[0] and k[0] != net.key]:
-            del _EXTRACTORS[old]  # made for weights the network no longer holds
+        _forget_older(_EXTRACTORS, net, lambda key: key[0])
         from nst_utils.features import FeatureExtractor
 
         _EXTRACTORS[key] = (net.model, FeatureExtractor(list(layers), model=net.model, fast_gradient=key[2]))
