@@ -98,12 +98,24 @@ def _totals(rng):
     return cases
 
 
+def _pushed_out(rng, image: np.ndarray, target: np.ndarray) -> None:
+    """Put one pixel on each edge of [0, 1] with a target beyond it, so the first step pushes them out.
+
+    The distance term's slope there (2) beats the smoothing term's (at most 2 x 0.5), so
+    every case, whatever the draw, shows whether the step clips the image back.
+    """
+    low, high = rng.choice(image.size, size=2, replace=False)
+    image.flat[low], target.flat[low] = 0.0, -1.0
+    image.flat[high], target.flat[high] = 1.0, 2.0
+
+
 def _steps(rng):
     cases = []
     for shape, rate, beta_1, epsilon in (((1, 4, 5, 3), 0.1, 0.9, 1e-7),
                                          ((1, 3, 6, 3), 0.05, 0.99, 1e-1)):
-        cases.append({"image": _float32(rng, shape, 0.0, 1.0),
-                      "target": _float32(rng, shape, -0.5, 1.5),
+        image, target = _float32(rng, shape, 0.0, 1.0), _float32(rng, shape, -0.5, 1.5)
+        _pushed_out(rng, image, target)
+        cases.append({"image": image, "target": target,
                       "smooth": np.float32(rng.uniform(0.1, 0.5)),
                       "learning_rate": np.float32(rate), "beta_1": np.float32(beta_1),
                       "epsilon": np.float32(epsilon), "steps": np.int64(3)})

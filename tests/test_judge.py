@@ -137,6 +137,18 @@ def test_train_step_mistakes_get_a_specific_reason():
     assert "did not change" in verdict.summary()
 
 
+def test_every_train_step_case_shows_whether_the_step_clips():
+    """Whatever the seed, each case pushes pixels out of [0, 1] at the first step, so a step that
+    forgets to clip never matches the reference (drawn freely, a few seeds in 1000 let it pass)."""
+    forgets_to_clip = build(next(v for v in variants("train_step", valid=False) if v.key == "no_clip"))
+    for seed in (101, 654, 1006, 1011, *range(30)):
+        inputs = cases.make_inputs("train_step", seed)
+        first_steps = harness.run_cases("train_step", forgets_to_clip, inputs)
+        for case in harness.case_names(inputs):
+            image = first_steps[f"{case}.image0"]
+            assert image.min() < -0.01 and image.max() > 1.01, f"seed {seed}, {case}: nothing to clip"
+
+
 def test_rigged_objects_earn_nothing():
     class Anything(float):
         def __eq__(self, other):
