@@ -227,7 +227,7 @@ def run_notebook04(reuse: bool = True) -> dict:
 
 
 # ---------------------------------------------------------------------------
-# Notebook 05 (some twenty short runs): every run afresh, or compiled steps and identical runs kept
+# Notebook 05 (some twenty short runs): every run afresh, or compiled steps, activations and identical runs kept
 # ---------------------------------------------------------------------------
 def _figures(executed) -> dict[str, list[str]]:
     """The PNG figures of each code cell of an executed notebook, by cell id."""
@@ -311,7 +311,7 @@ def print_reuse(report: dict) -> None:
             print(f"{name}: FAILED {figures.get('errors') or figures.get('error')}")
             continue
         print(f"{name}: before (every run traced and painted afresh, TensorFlow's gradients) "
-              f"{figures['before_seconds']:.1f} s, after (compiled steps and identical runs kept, "
+              f"{figures['before_seconds']:.1f} s, after (compiled steps, activations and identical runs kept, "
               f"the faster gradient) {figures['after_seconds']:.1f} s "
               f"-> ratio {figures['ratio']:.3f} "
               f"(target {'<= 0.5' if name == 'notebook05' else '<= 1'}); CPU seconds "
