@@ -140,22 +140,35 @@ def _layer_output(layer: _Layer, x):
     return tf.nn.avg_pool2d(x, 2, 2, "VALID")
 
 
+def _sizes(tensor) -> list:
+    """``tensor``'s shape: Python ints where known when traced, scalar tensors elsewhere."""
+    dynamic = tf.shape(tensor) if None in tensor.shape else None
+    return [size if size is not None else dynamic[axis] for axis, size in enumerate(tensor.shape)]
+
+
+def _corner(windows, row: int, col: int):
+    """Every 2x2 window's value at (``row``, ``col``): one slice op, quick to trace."""
+    return tf.raw_ops.StridedSlice(input=windows, begin=[0, 0, row, 0, col, 0], end=[0, 0, row + 1, 0, col + 1, 0],
+                                   strides=[1] * 6, begin_mask=0b101011, end_mask=0b101011,
+                                   shrink_axis_mask=0b010100)
+
+
 def _max_pool_gradient(x, pooled, upstream):
     """2x2 max-pool's gradient for its input: each window's upstream goes to its first largest value."""
-    height, width = tf.shape(pooled)[1], tf.shape(pooled)[2]
-    n, channels = tf.shape(x)[0], tf.shape(x)[3]
-    windows = tf.reshape(x[:, : 2 * height, : 2 * width, :], [n, height, 2, width, 2, channels])
-    taken = tf.zeros_like(pooled, tf.bool)
-    parts = []
-    for row in (0, 1):
-        for col in (0, 1):
-            first = tf.logical_and(tf.equal(windows[:, :, row, :, col, :], pooled), tf.logical_not(taken))
-            taken = tf.logical_or(taken, first)
-            parts.append(tf.where(first, upstream, tf.zeros_like(upstream)))
+    n, height, width, channels = _sizes(pooled)
+    _, x_height, x_width, _ = _sizes(x)
+    extra = (x_height - 2 * height, x_width - 2 * width)  # an odd row or column the pool left out
+    fits = all(isinstance(size, int) for size in extra) and extra == (0, 0)  # sizes known when traced: ints
+    windows = tf.reshape(x if fits else x[:, : 2 * height, : 2 * width, :], [n, height, 2, width, 2, channels])
+    taken, parts = None, []
+    for row, col in ((0, 0), (0, 1), (1, 0), (1, 1)):  # reading order: the first largest value wins a tie
+        hit = tf.equal(_corner(windows, row, col), pooled)
+        first = hit if taken is None else tf.logical_and(hit, tf.logical_not(taken))
+        taken = hit if taken is None else tf.logical_or(taken, hit)
+        parts.append(tf.where(first, upstream, 0.0))
     rows = [tf.stack(parts[0:2], axis=3), tf.stack(parts[2:4], axis=3)]
     spread = tf.reshape(tf.stack(rows, axis=2), [n, 2 * height, 2 * width, channels])
-    extra = tf.shape(x)[1:3] - 2 * tf.stack([height, width])
-    return tf.pad(spread, [[0, 0], [0, extra[0]], [0, extra[1]], [0, 0]])
+    return spread if fits else tf.pad(spread, [[0, 0], [0, extra[0]], [0, extra[1]], [0, 0]])
 
 
 def _layer_gradient(layer: _Layer, x, y, upstream):

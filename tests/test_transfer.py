@@ -197,6 +197,34 @@ def test_weights_set_between_runs_are_used_by_the_next_run(pictures):
     assert after.history["total"][0] != before.history["total"][0]
 
 
+def test_every_way_of_changing_weights_gives_a_new_version():
+    """The engine notices any change to a network's weights (assigning, adding in place, updating a few
+    numbers, an optimiser's step), and does not take the same numbers set again for new weights."""
+    import keras
+
+    from nst_utils.engine.models import weights_version
+
+    layers = [keras.Input((4, 4, 3), name="tiny_input"), keras.layers.Conv2D(2, 3, padding="same", name="tiny_conv")]
+    model = keras.Sequential(layers, name="tiny")  # named: Keras's automatic names stay as other tests expect
+    kernel, bias = model.layers[0].kernel, model.layers[0].bias
+    optimizer = keras.optimizers.SGD(0.1)
+    changes = [
+        lambda: model.set_weights([w + 1 for w in model.get_weights()]),
+        lambda: kernel.assign(kernel.numpy() * 2),
+        lambda: bias.assign_add(np.ones(2, np.float32)),
+        lambda: bias.value.scatter_nd_update([[1]], [7.0]),
+        lambda: optimizer.apply_gradients([(tf.ones_like(kernel.value), kernel)]),
+    ]
+    version = weights_version(model)
+    assert weights_version(model) == version, "weights nobody touched were taken for new ones"
+    for change in changes:
+        change()
+        assert weights_version(model) == version + 1, f"a change went unnoticed: {change}"
+        version += 1
+    model.set_weights(model.get_weights())
+    assert weights_version(model) == version, "the same numbers set again were taken for new weights"
+
+
 def test_runs_that_paint_the_same_are_answered_from_the_first(run, pictures):
     """A style weighted 0, or the photo's colours, paints what an earlier run painted: not painted again,
     and exactly what a fresh run gives, coarse-stage snapshots included."""

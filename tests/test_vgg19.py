@@ -335,6 +335,9 @@ def test_fast_max_pool_gradient_breaks_ties_like_tensorflow():
         pooled = tf.nn.max_pool2d(x, 2, 2, "VALID")
     theirs = tape.gradient(pooled, x, output_gradients=upstream).numpy()
     np.testing.assert_array_equal(_max_pool_gradient(x, pooled, upstream).numpy(), theirs)
+    unknown = tf.TensorSpec([None] * 4, tf.float32)  # traced without the sizes: they are read when it runs
+    traced = tf.function(_max_pool_gradient, input_signature=[unknown] * 3)
+    np.testing.assert_array_equal(traced(x, pooled, upstream).numpy(), theirs)
 
 
 def test_fast_pass_reads_weights_set_after_an_earlier_extractor():
