@@ -53,7 +53,9 @@ Figures:
   and, in this process, whether a few runs give identical images with and
   without kept steps (they must: same gradient, same numbers).
 
-``--only reuse`` runs just the notebook 04 and 05 measurements.
+``--only reuse`` runs just the notebook 04 and 05 measurements; ``--rounds N``
+measures notebook 05 before and after N times each, in ABBA order, and
+reports the medians (one round takes about 6 minutes here).
 """
 
 from __future__ import annotations
@@ -269,17 +271,27 @@ def run_notebook05(reuse: bool) -> dict:
             "ok": result.ok, "errors": result.errors[:3], "figures": _figures(result.executed)}
 
 
-def compare_notebook05() -> dict:
-    before, after = run_notebook05(reuse=False), run_notebook05(reuse=True)
+def compare_notebook05(rounds: int = 1) -> dict:
+    """Notebook 05 before and after, ``rounds`` times in ABBA order (before-after, after-before, ...),
+    so that a machine slowing down or speeding up over the measurement weighs on both alike."""
+    befores, afters = [], []
+    for index in range(rounds):
+        order = (False, True) if index % 2 == 0 else (True, False)
+        for reuse in order:
+            (afters if reuse else befores).append(run_notebook05(reuse))
+    before, after = befores[0], afters[0]
     cells = [c for c in before["figures"] if before["figures"][c]]
     gaps = {c: figure_difference(before["figures"][c], after["figures"].get(c, [])) for c in cells}
     differ = [c for c, g in gaps.items() if not g["comparable"] or g["mean_levels"] > FIGURE_TOLERANCE]
+    median = lambda runs, key: statistics.median(run[key] for run in runs)  # noqa: E731
     return {
-        "before_seconds": before["seconds"], "after_seconds": after["seconds"],
-        "ratio": round(after["seconds"] / before["seconds"], 4),
-        "before_cpu_seconds": before["cpu_seconds"], "after_cpu_seconds": after["cpu_seconds"],
-        "cpu_ratio": round(after["cpu_seconds"] / max(before["cpu_seconds"], 1e-9), 4),
-        "ok": before["ok"] and after["ok"], "errors": before["errors"] + after["errors"],
+        "rounds": rounds, "before_seconds": median(befores, "seconds"), "after_seconds": median(afters, "seconds"),
+        "ratio": round(median(afters, "seconds") / median(befores, "seconds"), 4),
+        "ratios_by_round": [round(a["seconds"] / b["seconds"], 4) for b, a in zip(befores, afters)],
+        "before_cpu_seconds": median(befores, "cpu_seconds"), "after_cpu_seconds": median(afters, "cpu_seconds"),
+        "cpu_ratio": round(median(afters, "cpu_seconds") / max(median(befores, "cpu_seconds"), 1e-9), 4),
+        "ok": all(run["ok"] for run in befores + afters),
+        "errors": [error for run in befores + afters for error in run["errors"]][:6],
         "cells_with_figures": len(cells), "figure_differences": gaps, "cells_whose_figures_differ": differ,
     }
 
@@ -318,6 +330,9 @@ def print_reuse(report: dict) -> None:
               f"{figures['before_cpu_seconds']:.1f} -> {figures['after_cpu_seconds']:.1f}, ratio {figures['cpu_ratio']:.3f}")
     if "notebook05" in report and report["notebook05"].get("ok"):
         n = report["notebook05"]
+        if n["rounds"] > 1:
+            print(f"notebook05: medians of {n['rounds']} rounds (ABBA order); after / before by round: "
+                  f"{', '.join(f'{r:.3f}' for r in n['ratios_by_round'])}")
         gaps = [g for g in n["figure_differences"].values() if g["comparable"]]
         worst = max((g["mean_levels"] for g in gaps), default=0.0)
         largest = max((g["max_levels"] for g in gaps), default=0)
@@ -330,7 +345,7 @@ def print_reuse(report: dict) -> None:
               f"-> {'identical' if i['identical'] else 'NOT identical'}")
 
 
-def measure_reuse(report: dict, vgg, costs) -> None:
+def measure_reuse(report: dict, vgg, costs, rounds: int = 1) -> None:
     """Notebook 04 (fresh processes) and notebook 05 (fresh kernels), before and after; identical images."""
     print("[reuse] identical images with and without kept steps ...", flush=True)
     report["same_images"] = same_images(vgg, costs)
@@ -345,8 +360,8 @@ def measure_reuse(report: dict, vgg, costs) -> None:
                                       "ratio": round(a / b, 4), "before_cpu_seconds": cpu_b,
                                       "after_cpu_seconds": cpu_a, "cpu_ratio": round(cpu_a / max(cpu_b, 1e-9), 4),
                                       "after": after}
-    print("[reuse] notebook 05, fresh kernel: before, then after ...", flush=True)
-    report["notebook05"] = compare_notebook05()
+    print(f"[reuse] notebook 05, fresh kernel: before and after, {rounds} round(s) ...", flush=True)
+    report["notebook05"] = compare_notebook05(rounds)
 
 
 # ---------------------------------------------------------------------------
@@ -365,6 +380,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--precision", default="float32", help="ours, for the time-to-loss run")
     parser.add_argument("--coarse-to-fine", type=float, nargs="*", default=None)
     parser.add_argument("--skip-notebook04", action="store_true")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="notebook 05 before and after this many times, in ABBA order (medians reported)")
     parser.add_argument("--only", choices=("all", "reuse"), default="all",
                         help="reuse: only notebook 04 and 05, before and after")
     args = parser.parse_args(argv)
@@ -536,7 +553,7 @@ def main(argv=None) -> int:
             print("[4/4] notebook 04 defaults, fresh process ...", flush=True)
             report["notebook04"] = run_notebook04()
             report["notebook04_seconds"] = report["notebook04"].get("seconds_wall_including_python_start")
-    measure_reuse(report, bench.vgg, bench.costs)
+    measure_reuse(report, bench.vgg, bench.costs, args.rounds)
     if args.only == "all":
         print_generation(report)
     else:
