@@ -3,7 +3,8 @@
 Each command module (``autograder/grade.py``, ``values.py``, …) exposes
 ``add_arguments(parser)`` and ``command(args) -> int``; ``python -m autograder
 COMMAND`` builds a subparser from them, and ``python -m autograder.COMMAND``
-(the module's own ``main``) builds the same parser through :func:`standalone`.
+builds the same parser through the module's own ``main = partial(standalone,
+__name__)`` (:func:`standalone`).
 Parsing never does any work, so ``--help`` never has a side effect.
 """
 

@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from pathlib import Path
 
 from autograder import gradebook
+from autograder.cli import standalone
+
+main = partial(standalone, __name__)  # main(argv=None) -> exit status: python -m autograder.<command>
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,12 +42,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         sub.add_argument("--db", default=None, metavar="URL",
                          help="gradebook URL (default: $NST_GRADEBOOK_URL, else "
                               "<course>/gradebook.db)")
-
-
-def main(argv: list[str] | None = None) -> int:
-    from autograder.cli import standalone
-
-    return standalone(__name__, argv)
 
 
 def command(args: argparse.Namespace) -> int:

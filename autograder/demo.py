@@ -16,9 +16,13 @@ import argparse
 import os
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
+from autograder.cli import standalone
 from nst_utils import config
+
+main = partial(standalone, __name__)  # main(argv=None) -> exit status: python -m autograder.<command>
 
 
 def run(out: Path, workers: int = 2, students: list[str] | None = None) -> str:
@@ -53,12 +57,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None, help="course folder to create")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--student", action="append", help="only these sample students")
-
-
-def main(argv: list[str] | None = None) -> int:
-    from autograder.cli import standalone
-
-    return standalone(__name__, argv)
 
 
 def command(args: argparse.Namespace) -> int:

@@ -13,10 +13,14 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from functools import partial
 from pathlib import Path
 
 from autograder import gradebook
+from autograder.cli import standalone
 from nst_utils import config
+
+main = partial(standalone, __name__)  # main(argv=None) -> exit status: python -m autograder.<command>
 
 SUMMARY = ["raw_total", "late_penalty", "total", "max_total", "timestamp", "due", "hours_late"]
 
@@ -44,12 +48,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=None, metavar="URL",
                         help="gradebook URL (default: $NST_GRADEBOOK_URL, else <course>/gradebook.db)")
     parser.add_argument("--to", type=Path, default=Path("grades.csv"), help="CSV file to write")
-
-
-def main(argv: list[str] | None = None) -> int:
-    from autograder.cli import standalone
-
-    return standalone(__name__, argv)
 
 
 def command(args: argparse.Namespace) -> int:

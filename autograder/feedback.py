@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from pathlib import Path
 
+from autograder.cli import standalone
 from autograder.export import export, rows  # noqa: F401 - their former home (demo, bench)
 from nst_utils import config
+
+main = partial(standalone, __name__)  # main(argv=None) -> exit status: python -m autograder.<command>
+
 
 def _course(path: Path | None) -> Path:
     from autograder.grade import default_course
@@ -39,12 +44,6 @@ def generate_feedback(course: Path, *, force: bool = True) -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--course", type=Path, default=None,
                         help="course folder (default: $NST_COURSE_ROOT or ./course)")
-
-
-def main(argv: list[str] | None = None) -> int:
-    from autograder.cli import standalone
-
-    return standalone(__name__, argv)
 
 
 def command(args: argparse.Namespace) -> int:

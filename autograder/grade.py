@@ -39,11 +39,15 @@ import os
 import shutil
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 from autograder import course as grading
 from autograder import gradebook
+from autograder.cli import standalone
 from nst_utils import config
+
+main = partial(standalone, __name__)  # main(argv=None) -> exit status: python -m autograder.<command>
 
 ASSIGNMENT = config.ASSIGNMENT_ID
 
@@ -264,12 +268,6 @@ def security_of(args: argparse.Namespace):
 
     return Security(tls_ca_file=args.tls_ca_file, tls_client_cert=args.tls_cert,
                     tls_client_key=args.tls_key, require_encryption=True)
-
-
-def main(argv: list[str] | None = None) -> int:
-    from autograder.cli import standalone
-
-    return standalone(__name__, argv)
 
 
 def command(args: argparse.Namespace) -> int:

@@ -18,9 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from functools import partial
 from pathlib import Path
 
+from autograder.cli import standalone
 from nst_utils import config
+
+main = partial(standalone, __name__)  # main(argv=None) -> exit status: python -m autograder.<command>
 
 
 def load_records(course: Path) -> dict:
@@ -120,12 +124,6 @@ def build(course: Path, out: Path, db: str | None = None) -> str:
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.txt").write_text(text, encoding="utf-8")
     return text
-
-
-def main(argv: list[str] | None = None) -> int:
-    from autograder.cli import standalone
-
-    return standalone(__name__, argv)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -37,10 +37,14 @@ import json
 import re
 import shutil
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from autograder import variants as variant_bank
+from autograder.cli import standalone
 from nst_utils import cells, config
+
+main = partial(standalone, __name__)  # main(argv=None) -> exit status: python -m autograder.<command>
 
 POINTS = {f: p for f, (_nb, p) in config.GRADED_FUNCTIONS.items()}
 NOTEBOOK_OF = {f: nb for f, (nb, _p) in config.GRADED_FUNCTIONS.items()}
@@ -299,12 +303,6 @@ def write(destination: Path, samples: list[Sample] | None = None) -> list[Sample
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True,
                         help="folder to write (e.g. a course's submitted/ folder)")
-
-
-def main(argv: list[str] | None = None) -> int:
-    from autograder.cli import standalone
-
-    return standalone(__name__, argv)
 
 
 def command(args: argparse.Namespace) -> int:

@@ -25,9 +25,13 @@ import argparse
 import json
 import os
 import sys
+from functools import partial
 from pathlib import Path
 
+from autograder.cli import standalone
 from autograder.course import GradingFailure, autograde_one
+
+main = partial(standalone, __name__)  # main(argv=None) -> exit status: python -m autograder.<command>
 
 
 def format_text(result) -> str:
@@ -49,12 +53,6 @@ def format_text(result) -> str:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebooks", nargs="+", type=Path, help="the submission's notebooks")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-
-
-def main(argv: list[str] | None = None) -> int:
-    from autograder.cli import standalone
-
-    return standalone(__name__, argv)
 
 
 def command(args: argparse.Namespace) -> int:

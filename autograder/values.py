@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import json
 import platform
+from functools import partial
 
 import numpy as np
 
 from nst_utils import checks
 from nst_utils._tf import tf
 from autograder import reference
+from autograder.cli import standalone
 from autograder.variants import CHECK_KEYS, build, variants
+
+main = partial(standalone, __name__)  # main(argv=None) -> exit status: python -m autograder.<command>
 
 #: The inputs of each public check. Seeds differ from anything the hidden tests use.
 INPUTS = {
@@ -108,12 +112,6 @@ def render(data: dict) -> str:
 def add_arguments(parser) -> None:
     parser.add_argument("--check", action="store_true",
                         help="fail if the stored file is not current; write nothing")
-
-
-def main(argv: list[str] | None = None) -> int:
-    from autograder.cli import standalone
-
-    return standalone(__name__, argv)
 
 
 def command(args) -> int:
