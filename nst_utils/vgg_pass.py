@@ -34,8 +34,6 @@ import os
 import weakref
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from nst_utils._tf import tf
 
 __all__ = ["VggPass", "supports", "wanted", "ENV_VAR"]
@@ -115,20 +113,14 @@ def _read(model) -> list[_Layer]:
     return plan
 
 
-def _current(model, plan) -> bool:
-    """Whether ``plan`` still holds ``model``'s weights (someone may have set new ones since)."""
-    def same(variable, constant):
-        return np.array_equal(variable.numpy(), constant.numpy())
-
-    convs = [(model.get_layer(layer.name), layer) for layer in plan if layer.kind == "conv"]
-    return all(same(now.kernel, kept.kernel) and same(now.bias, kept.bias) for now, kept in convs)
-
-
 def _weights(model) -> list[_Layer]:
     """The network's weights as the pass uses them, read again only when they changed."""
-    if model not in _WEIGHTS or not _current(model, _WEIGHTS[model]):
-        _WEIGHTS[model] = _read(model)
-    return _WEIGHTS[model]
+    from nst_utils.engine.models import weights_version  # the one place that tells whether weights changed
+
+    version = weights_version(model)
+    if model not in _WEIGHTS or _WEIGHTS[model][0] != version:
+        _WEIGHTS[model] = (version, _read(model))
+    return _WEIGHTS[model][1]
 
 
 def _layer_output(layer: _Layer, x):

@@ -70,11 +70,10 @@ def weights_version(model) -> int:
     seen = _VERSIONS.get(model)
     if seen is not None and _same_memory(seen[0], now):
         return seen[1]
-    if seen is None or len(seen[0]) != len(now) or not all(map(np.array_equal, seen[0], now)):
-        _VERSIONS[model] = (now, 0 if seen is None else seen[1] + 1)
-    else:
-        _VERSIONS[model] = (now, seen[1])  # the same numbers in new memory: remember where they are now
-    return _VERSIONS[model][1]
+    changed = seen is None or len(seen[0]) != len(now) or not all(map(np.array_equal, seen[0], now))
+    version = 0 if seen is None else seen[1] + int(changed)
+    _VERSIONS[model] = (now, version)  # where the numbers are now, even when they are the same numbers
+    return version
 
 
 def given(model) -> Network | None:
