@@ -11,11 +11,14 @@ STAMP  := $(VENV)/.installed
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
+# Two distributions, both editable: the student package `nst-course` (nst_utils, with
+# TensorFlow and JupyterLab) and the instructor side `nst-course-autograder` (autograder/).
+$(STAMP): pyproject.toml setup.py autograder/pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] in {(3, 11), (3, 12)}, "Python 3.11 or 3.12 is needed, found " + sys.version.split()[0]'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt \
+		-e ".[tensorflow,lab,test]" -e ./autograder
 	@touch $(STAMP)
 	@echo "Environment ready in $(VENV)/"
 
@@ -62,7 +65,7 @@ bench: $(STAMP)
 lock: $(STAMP)
 	( echo "# Exact versions of every package in the tested environment (Python 3.11, Linux x86-64)."; \
 	  echo "# Regenerate with \`make lock\` after changing pyproject.toml."; \
-	  $(PY) -m pip freeze --exclude-editable ) > constraints.txt
+	  $(PY) -m pip freeze --all --exclude-editable --exclude pip ) > constraints.txt
 
 clean:
 	rm -rf output/ .pytest_cache/
