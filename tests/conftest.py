@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from installed_package import install
 from nst_utils import config
 
 
@@ -24,3 +25,18 @@ def demo_run(tmp_path_factory):
                             cwd=config.REPO_ROOT, capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return {"out": Path(out), "stdout": result.stdout}
+
+
+@pytest.fixture(scope="session")
+def student_package(tmp_path_factory):
+    """The student sdist and wheel, built once from a clean copy of the course (offline)."""
+    from autograder.distribution import build_student_package
+
+    return build_student_package(tmp_path_factory.mktemp("student-package"))
+
+
+@pytest.fixture(scope="session")
+def installed_python(student_package, tmp_path_factory):
+    """A Python whose ``nst_utils`` is the student wheel, installed as a learner has it
+    (``installed_package``); ``.env(home)`` gives a learner's environment."""
+    return install(student_package.wheel, tmp_path_factory.mktemp("learner-venv"))

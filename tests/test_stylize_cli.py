@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
+import shutil
 import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -86,14 +85,16 @@ def test_missing_notebook_folder(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
-def test_module_runs_as_a_program(tmp_path):
+def test_module_runs_as_a_program(tmp_path, installed_python):
+    # The installed student package, as a learner has it (conftest: installed_python), run in
+    # a folder of completed notebooks (its default --notebooks; it has no --reference to use).
     out = tmp_path / "cli.png"
-    env = dict(os.environ, PYTHONPATH=str(config.REPO_ROOT))
-    env.pop("NBGRADER_EXECUTION", None)
+    env = installed_python.env(tmp_path / "home")
+    work = shutil.copytree(config.SOURCE_DIR, tmp_path / "work")
     done = subprocess.run(
-        [sys.executable, "-m", "nst_utils.stylize", "rocket.jpg", "mosaic.png", "-o", str(out),
-         "--reference", "--size", "40x56", "--steps", "2", "--weights", "random", "--seed", "1"],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env,
+        [installed_python.python, "-m", "nst_utils.stylize", "rocket.jpg", "mosaic.png", "-o", str(out),
+         "--size", "40x56", "--steps", "2", "--weights", "random", "--seed", "1"],
+        capture_output=True, text=True, timeout=120, cwd=work, env=env,
     )
     assert done.returncode == 0, done.stderr
     assert "Saved" in done.stdout
