@@ -8,6 +8,7 @@ engine, the autograder and the benchmarks all read them from this module.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,14 +29,18 @@ HOME_ENV_VAR = "NST_HOME"
 
 def _learner_home() -> Path:
     """Where weights and pictures go: ``$NST_HOME``; the clone; else a per-user data folder
-    (``~/.local/share/nst-course`` on Linux), never the installed package's folder."""
+    (``~/.local/share/nst-course`` on Linux), never the installed package's folder. A process
+    with no home at all (the grading sandbox) gets a per-user folder of the temporary one."""
     if os.environ.get(HOME_ENV_VAR):
         return Path(os.environ[HOME_ENV_VAR]).expanduser()
     if IN_CLONE:
         return REPO_ROOT
     import platformdirs
 
-    return platformdirs.user_data_path("nst-course", appauthor=False)
+    try:
+        return platformdirs.user_data_path("nst-course", appauthor=False)
+    except (RuntimeError, KeyError, OSError):
+        return Path(tempfile.gettempdir()) / f"nst-course-{os.getuid()}"
 
 
 LEARNER_HOME = _learner_home()
@@ -44,8 +49,11 @@ IMAGES_DIR = REPO_ROOT / "images" if IN_CLONE else PACKAGE_DIR / "course_images"
 PRETRAINED_DIR = LEARNER_HOME / "pretrained"
 #: Where demos and notebook 04 save pictures (override with $NST_OUTPUT_DIR).
 OUTPUT_DIR = Path(os.environ.get("NST_OUTPUT_DIR") or LEARNER_HOME / "output")
-#: How a learner fetches the real weights, as said in notices and errors.
-FETCH_WEIGHTS = "make weights" if IN_CLONE else "python -m nst_utils.weights fetch"
+#: How a learner fetches the real weights, as said in notices and errors: the shortest
+#: command, the command with its alternative, and the command with where to read more.
+FETCH_COMMAND = "python -m nst_utils.weights fetch"
+FETCH_WEIGHTS = "make weights" if IN_CLONE else FETCH_COMMAND
+FETCH_HOWTO = f"`make weights` (or `{FETCH_COMMAND}`)" if IN_CLONE else f"`{FETCH_COMMAND}`"
 WEIGHTS_HOWTO = f"`{FETCH_WEIGHTS}`" + (" (see pretrained/README.md)" if IN_CLONE else "")
 #: The course's notebooks: only in a clone (the instructor versions never ship).
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"

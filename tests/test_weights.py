@@ -249,7 +249,7 @@ def test_installed_module_runs_without_tensorflow_and_keeps_weights_out_of_the_p
         f"  2. {pretrained / config.KERAS_WEIGHTS_FILENAME}: not there",
         f"  3. {pretrained / config.MATCONVNET_WEIGHTS_FILENAME}: not there",
         f"  4. {isolated_search['keras_cache'] / config.KERAS_WEIGHTS_FILENAME}: not there"]
-    assert "Run `python -m nst_utils.weights fetch` to download them." in result.stdout
+    assert "Run `python -m nst_utils.weights fetch` to download." in result.stdout
     fetch_help = subprocess.run([installed_python.python, "-m", "nst_utils.weights", "fetch", "--help"],
                                 env={**env, "COLUMNS": "400"}, capture_output=True, text=True, timeout=60,
                                 cwd=isolated_search["root"])

@@ -37,7 +37,7 @@ def status_report() -> str:
         lines.append(f'weights="imagenet" uses: {chosen}')
     else:
         lines.append('Nothing found: weights="auto" falls back to the offline network.')
-        lines.append(f"Run `{config.FETCH_WEIGHTS}` to download them.")
+        lines.append(f"Run {config.FETCH_HOWTO} to download.")
     return "\n".join(lines)
 
 
