@@ -20,6 +20,7 @@ from jupyter_client.manager import AsyncKernelManager
 
 from autograder import sandbox
 from autograder.sandbox import Limits, SandboxedKernelManager, read_scratch_file
+from prerequisites import require
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET_ENV = "NST_TEST_COURSE_SECRET"
@@ -27,8 +28,7 @@ SECRET_ENV = "NST_TEST_COURSE_SECRET"
 #: on a loaded 2-core machine a kernel takes a while to start. No test measures a duration.
 WAIT_S = 300
 
-if not sys.platform.startswith("linux"):
-    pytest.skip("the grading sandbox is Linux-only", allow_module_level=True)
+require(sys.platform.startswith("linux"), "the grading sandbox is Linux-only", module=True)
 
 
 class Kernel:
