@@ -104,6 +104,13 @@ def _gradebook_points(course):
     return {row["student"]: row for row in table}
 
 
+def _flagged_in_report(report: str) -> set[str]:
+    """The students listed under the report's "Flagged submissions"."""
+    section = report.split("Flagged submissions:", 1)[1]
+    return {line.strip() for line in section.splitlines() if line.startswith("  ")
+            and not line.startswith("    ")}
+
+
 def test_bank_covers_what_the_issue_asks():
     valid = {f: 0 for f in config.GRADED_FUNCTIONS}
     wrong = {f: 0 for f in config.GRADED_FUNCTIONS}
@@ -160,7 +167,14 @@ def test_flags_name_the_problem_and_the_exercise(graded, student):
         assert {e: k for e, k in kinds.items() if e not in mistakes} == {}, kinds
         assert all(kinds.get(e, set()) <= {"exception"} for e in mistakes), kinds
     if student.startswith(("faults-", "tamper-")):
-        assert student in graded["report"]
+        assert student in _flagged_in_report(graded["report"])
+    if student == "release":
+        # Work not started is not suspicious: nothing is flagged, and each graded case
+        # tells the student why it scored nothing.
+        assert kinds == {} and student not in _flagged_in_report(graded["report"]), kinds
+        reasons = {case["reason"] for nb in record["notebooks"]
+                   for verdict in nb["verdicts"].values() for case in verdict["cases"]}
+        assert reasons == {"it is not implemented yet"}, reasons
 
 
 def test_feedback_shows_verdicts_and_no_grader_internals(graded):
