@@ -83,8 +83,10 @@ def test_tv_weight_smooths_the_painting(plain, tmp_path):
 def test_alpha_and_beta_trade_the_content_cost_against_the_style_cost(tmp_path):
     photo_first = _paint(tmp_path, "photo-first", "--alpha", "1000", "--beta", "1")
     style_first = _paint(tmp_path, "style-first", "--alpha", "1", "--beta", "1000")
-    assert photo_first["content"] < style_first["content"], (photo_first, style_first)
-    assert style_first["style"] < photo_first["style"], (photo_first, style_first)
+    costs = {name: (run["content"], run["style"]) for name, run in
+             (("photo first", photo_first), ("style first", style_first))}
+    assert photo_first["content"] < style_first["content"], costs
+    assert style_first["style"] < photo_first["style"], costs
 
 
 def test_existing_output_is_kept_unless_overwrite(tmp_path, capsys):
