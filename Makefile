@@ -6,6 +6,9 @@ OUT    ?= output
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# What `make demo` sets up first. The test suite runs `make demo PY=<its python> SETUP=`:
+# the same commands, in the interpreter running the tests, and nothing installed.
+SETUP  := $(STAMP)
 
 .PHONY: setup demo test test-fast lab lab-instructor weights release grade report bench lock clean
 
@@ -24,7 +27,7 @@ $(STAMP): pyproject.toml setup.py autograder/pyproject.toml constraints.txt
 
 # The course end to end: feature maps, the reference notebooks (which paint),
 # then the instructor's workflow on the sample class. Everything lands in $(OUT)/.
-demo: $(STAMP)
+demo: $(SETUP)
 	$(PY) -m nst_utils.demo --output $(OUT)
 	rm -rf $(OUT)/sample-class
 	$(PY) -m autograder demo --out $(OUT)/sample-class

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import threading
 
+import numpy as np
 import pytest
 
 from nst_utils import config
@@ -100,7 +101,9 @@ def test_official_file_with_right_md5_loads(isolated_search, weight_files, monke
     path = _place(weight_files["h5"], isolated_search["keras_cache"] / config.KERAS_WEIGHTS_FILENAME)
     model = load_vgg19()
     assert model.weights_source == str(path)
-    assert "RANDOM" not in capsys.readouterr().out
+    assert "NOTICE" not in capsys.readouterr().out  # neither the offline nor the untrained network
+    np.testing.assert_array_equal(model.get_layer("block3_conv1").get_weights()[0],
+                                  W.read_weights(path)["block3_conv1"][0])
 
 
 def test_md5_is_cached_until_the_file_changes(isolated_search, weight_files, monkeypatch):
