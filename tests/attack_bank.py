@@ -145,7 +145,7 @@ ATTACKS = {
             with np.load(source) as data:
                 forged = {key.rsplit(".", 1)[0] + ".value": np.float64(np.sum(data[key]))
                           for key in data.files}
-                forged.update({key.rsplit(".", 1)[0] + ".value_kind": np.array("tensor")
+                forged.update({key.rsplit(".", 1)[0] + ".value_kind": np.int64(0)  # a tensor
                                for key in data.files})
             target = _h.results_path(function)
             target.parent.mkdir(parents=True, exist_ok=True)
