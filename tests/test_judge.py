@@ -74,6 +74,38 @@ def test_the_kernel_receives_inputs_but_never_answers(tmp_path):
         assert not any(key.endswith(".value") for key in data.files)
 
 
+def test_a_kernel_is_staged_the_reference_functions_its_notebook_imports_and_no_more(tmp_path):
+    """Notebook 04's kernel gets the references of the cost functions it imports (and the
+    gram_matrix they use), as bare code cells; no other solution, no text of the source."""
+    from autograder import staging
+    from nst_utils.notebook_import import import_functions
+
+    staged = {}
+    for notebook in dict.fromkeys(e.notebook for e in config.EXERCISES):
+        folder = tmp_path / notebook
+        folder.mkdir()
+        staging.stage(folder, notebook, config.SOURCE_DIR, {})
+        staged[notebook] = {p.name: p.read_text() for p in folder.iterdir()}
+        own = [e.function for e in config.EXERCISES if e.notebook == notebook]
+        for text in staged[notebook].values():
+            assert not any(f"def {function}(" in text for function in own)
+            assert "markdown" not in text and "BEGIN SOLUTION" not in text
+    assert {n: sorted(files) for n, files in staged.items()} == {
+        "01_content_cost.ipynb": [], "02_gram_matrix.ipynb": [],
+        "03_style_cost.ipynb": ["02_gram_matrix.ipynb"],
+        "04_total_cost_and_art.ipynb": ["01_content_cost.ipynb", "02_gram_matrix.ipynb",
+                                        "03_style_cost.ipynb"]}
+    folder = tmp_path / "04_total_cost_and_art.ipynb"
+    defined = {name for text in staged[folder.name].values()
+               for name in ("compute_content_cost", "gram_matrix", "compute_layer_style_cost",
+                            "compute_style_cost", "content_features", "total_cost")
+               if f"def {name}(" in text}
+    assert defined == {"compute_content_cost", "gram_matrix", "compute_layer_style_cost",
+                       "compute_style_cost"}
+    layer = import_functions(folder / "03_style_cost.ipynb", "compute_layer_style_cost")
+    assert _verdict("compute_layer_style_cost", layer).passed
+
+
 def test_a_class_secret_is_made_once_and_kept(tmp_path, monkeypatch):
     monkeypatch.delenv(cases.SECRET_ENV, raising=False)
     secret = cases.course_secret(tmp_path)
