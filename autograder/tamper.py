@@ -6,7 +6,8 @@ nbgrader has graded:
 
 * the *executed* notebook (``autograded/``): the judge's verdicts, errors of
   graded cells, cells stopped by the time limit, a kernel that died or ran
-  out of memory, output that was cut, test cells nbgrader put back;
+  out of memory, output that was cut (lines by nbgrader, bytes by
+  :mod:`autograder.output_bounds`), test cells nbgrader put back;
 * the *submitted* notebook, compared with the release and scanned (as
   Python syntax, never executed) for code that patches or fools what a check
   relies on: NumPy/TensorFlow comparisons, ``nst_utils``, IPython's
@@ -73,7 +74,11 @@ def inspect_outputs(executed: Path) -> tuple[list, list, dict]:
         if "nst_verdict" in cell.get("metadata", {}):
             verdicts[cell_exercise] = cell["metadata"]["nst_verdict"]
             flags.extend(_raised(verdicts[cell_exercise], cell_exercise))
-        kernel = cell.get("metadata", {}).get("nst_kernel_errors", [])
+        metadata = cell.get("metadata", {})
+        if metadata.get("nst_output_dropped") or metadata.get("nst_output_lost"):
+            flags.append(_flag(cell_exercise, "output limited", f"{grade_id} sent more output "
+                               "than the grader keeps; the rest was dropped"))
+        kernel = metadata.get("nst_kernel_errors", [])
         for output in [*cell.get("outputs", []), *kernel]:
             _inspect_output(output, grading, grade_id, cell_exercise, errors, flags)
     return errors, flags, verdicts

@@ -159,3 +159,34 @@ def test_a_machine_failure_is_never_mistaken_for_the_submissions():
            "The grading sandbox did not start\n[AutogradeApp | ERROR] There was an error")
     assert "SandboxStartError" in course._infrastructure_error(log)
     assert course._infrastructure_error("SyntaxError: invalid syntax\n") is None
+
+
+def _message(kind: str, content: dict) -> dict:
+    return {"msg_type": kind, "header": {"msg_type": kind, "msg_id": "m"},
+            "parent_header": {"msg_id": "cell"}, "content": content, "metadata": {}}
+
+
+def test_kernel_output_is_kept_inert_and_bounded_in_bytes_as_it_arrives():
+    from autograder.output_bounds import OutputBudget
+
+    budget = OutputBudget(message=100, cell=250, notebook=400)
+    shown = budget.admit(_message("display_data", {
+        "data": {"text/html": "<script>steal()</script>", "application/javascript": "steal()",
+                 "image/svg+xml": "<svg onload='steal()'/>", "text/plain": "a table"},
+        "metadata": {"image/png": {"width": "1 onerror=steal()"}}}))
+    assert shown["content"] == {"data": {"text/plain": "a table"}, "metadata": {}}
+    only_active = budget.admit(_message("execute_result", {"data": {"text/html": "<img onerror=x>"}}))
+    assert "<img" not in json.dumps(only_active) and "not keep" in json.dumps(only_active)
+    assert budget.admit(_message("comm_open", {"data": {"state": {}}})) is None
+    assert budget.admit(_message("status", {"execution_state": "idle"}))["content"] == {
+        "execution_state": "idle"}
+    long = budget.admit(_message("stream", {"name": "stdout", "text": "é" * 300}))
+    assert len(long["content"]["text"].encode()) <= 100 and budget.dropped > 0
+    for _ in range(5):
+        budget.admit(_message("stream", {"name": "stdout", "text": "x" * 80}))
+    assert budget.cell_used <= 250
+    budget.new_cell()
+    assert budget.dropped == 0
+    for _ in range(5):
+        budget.admit(_message("stream", {"name": "stdout", "text": "x" * 80}))
+    assert budget.cell_used <= 400 - 250 and budget.notebook_used <= 400 and budget.dropped > 0
