@@ -114,17 +114,17 @@ c.GenerateFeedback.preprocessors = [
     "autograder.student_view.StudentFeedback",
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
-    "nbconvert.preprocessors.sanitize.SanitizeHTML",
+    "autograder.browser_safe.SanitizeForBrowsers",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
 # ------------------------------------------------------- what browsers are shown
 # Nothing a kernel or a learner wrote runs in a browser: every page nbconvert makes
-# for this course (the formgrader's view of a graded notebook, feedback) escapes
-# the HTML of markdown and raw cells and drops active outputs (nbconvert's
-# SanitizeHTML), and its templates sanitise HTML outputs and show no JavaScript.
-# (Graded notebooks hold only text and PNG/JPEG outputs to begin with:
-# autograder/output_bounds.py.)
+# for this course (the formgrader's view of a graded notebook, feedback) escapes the
+# HTML of markdown and raw cells, keeps inert outputs only, without their metadata,
+# cleans rendered markdown with an allow-list (no javascript: links), and shows no
+# JavaScript output (autograder/browser_safe.py). Graded notebooks hold only text and
+# PNG/JPEG outputs to begin with (autograder/output_bounds.py).
 c.HTMLExporter.sanitize_html = True
-c.HTMLExporter.preprocessors = ["nbconvert.preprocessors.sanitize.SanitizeHTML"]
-c.SanitizeHTML.enabled = True
+c.HTMLExporter.preprocessors = ["autograder.browser_safe.SanitizeForBrowsers"]
+c.HTMLExporter.filters = {"markdown2html": "autograder.browser_safe.markdown2html"}

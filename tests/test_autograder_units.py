@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from nbformat.v4 import new_code_cell, new_output
@@ -190,3 +191,68 @@ def test_kernel_output_is_kept_inert_and_bounded_in_bytes_as_it_arrives():
     for _ in range(5):
         budget.admit(_message("stream", {"name": "stdout", "text": "x" * 80}))
     assert budget.cell_used <= 400 - 250 and budget.notebook_used <= 400 and budget.dropped > 0
+
+
+HOSTILE = "window.stolen = document.cookie"
+
+
+def _hostile_notebook():
+    from nbformat.v4 import new_markdown_cell, new_notebook, new_raw_cell
+
+    code = new_code_cell("show()", outputs=[
+        new_output("display_data", data={"text/html": f"<script>{HOSTILE}</script>",
+                                         "text/plain": "a table"}),
+        new_output("display_data", data={"application/javascript": HOSTILE}),
+        new_output("display_data", data={"image/svg+xml": f"<svg onload='{HOSTILE}'/>"}),
+        new_output("display_data", data={"image/png": "iVBORw0KGgo="},
+                   metadata={"image/png": {"width": f"1 onerror={HOSTILE}"}}),
+        new_output("execute_result", data={"text/markdown": f"<img src=x onerror='{HOSTILE}'>"},
+                   execution_count=1)])
+    code.metadata["nbgrader"] = {"grade": False, "solution": True, "locked": False,
+                                 "grade_id": "answer", "schema_version": 3, "task": False}
+    return new_notebook(cells=[
+        new_markdown_cell(f"Mine: <img src=x onerror=\"{HOSTILE}\"> [link](javascript:{HOSTILE}) "
+                          f"<script>{HOSTILE}</script> **bold** $x^2$"),
+        code, new_raw_cell(f"<script>{HOSTILE}</script>", metadata={"raw_mimetype": "text/html"})])
+
+
+class _ActiveMarkup(__import__("html.parser").parser.HTMLParser):
+    """Every way a page could run the payload: event handlers, javascript: links, scripts
+    (the templates' own handlers and scripts hold no payload)."""
+
+    def __init__(self):
+        super().__init__()
+        self.found, self._script = [], False
+
+    def handle_starttag(self, tag, attrs):
+        self._script = tag == "script"
+        for name, value in attrs:
+            if (name.startswith("on") and "stolen" in (value or "")) or \
+                    (value or "").strip().lower().startswith("javascript:"):
+                self.found.append(f"<{tag} {name}={value}>")
+
+    def handle_data(self, data):
+        if self._script and "stolen" in data:
+            self.found.append(f"<script>{data}")
+
+
+@pytest.mark.parametrize("template", ["formgrade", "feedback"])
+def test_pages_made_for_browsers_run_nothing_a_kernel_or_a_learner_wrote(template):
+    """The formgrader's view of a graded notebook and a feedback page, made by nbconvert
+    with the course's configuration, from a notebook holding every active thing."""
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config.loader import PyFileConfigLoader
+
+    settings = PyFileConfigLoader("nbgrader_config.py", path="autograder").load_config()
+    settings.HTMLExporter.template_name = template
+    settings.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    settings.HTMLExporter.extra_template_paths = [  # as nbgrader's GenerateFeedback sets it
+        str(Path(handlers.static_path) / "node_modules" / "bootstrap" / "dist" / "css")]
+    resources = {"base_url": "", "index": 0, "total": 1, "notebook_id": "n", "student": "s",
+                 "nbgrader": {"notebook": "n", "score": 0, "max_score": 1, "late_penalty": 0}}
+    page, _ = HTMLExporter(config=settings).from_notebook_node(_hostile_notebook(), resources)
+    found = _ActiveMarkup()
+    found.feed(page)
+    assert found.found == []
+    assert "stolen" in page and "<strong>bold</strong>" in page  # shown as text, still rendered
