@@ -13,6 +13,9 @@ from autograder import samples, tamper
 from autograder.course import GRADED_NOTEBOOKS
 from nst_utils import cells, config
 
+sys.path.insert(0, str(Path(__file__).parent))
+import attack_bank  # noqa: E402
+
 
 def _run_python(code: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
@@ -193,7 +196,7 @@ def test_kernel_output_is_kept_inert_and_bounded_in_bytes_as_it_arrives():
     assert budget.cell_used <= 400 - 250 and budget.notebook_used <= 400 and budget.dropped > 0
 
 
-HOSTILE = "window.stolen = document.cookie"
+HOSTILE = f"{attack_bank.STOLEN} = document.cookie"
 
 
 def _hostile_notebook():
@@ -216,26 +219,6 @@ def _hostile_notebook():
         code, new_raw_cell(f"<script>{HOSTILE}</script>", metadata={"raw_mimetype": "text/html"})])
 
 
-class _ActiveMarkup(__import__("html.parser").parser.HTMLParser):
-    """Every way a page could run the payload: event handlers, javascript: links, scripts
-    (the templates' own handlers and scripts hold no payload)."""
-
-    def __init__(self):
-        super().__init__()
-        self.found, self._script = [], False
-
-    def handle_starttag(self, tag, attrs):
-        self._script = tag == "script"
-        for name, value in attrs:
-            if (name.startswith("on") and "stolen" in (value or "")) or \
-                    (value or "").strip().lower().startswith("javascript:"):
-                self.found.append(f"<{tag} {name}={value}>")
-
-    def handle_data(self, data):
-        if self._script and "stolen" in data:
-            self.found.append(f"<script>{data}")
-
-
 @pytest.mark.parametrize("template", ["formgrade", "feedback"])
 def test_pages_made_for_browsers_run_nothing_a_kernel_or_a_learner_wrote(template):
     """The formgrader's view of a graded notebook and a feedback page, made by nbconvert
@@ -252,7 +235,5 @@ def test_pages_made_for_browsers_run_nothing_a_kernel_or_a_learner_wrote(templat
     resources = {"base_url": "", "index": 0, "total": 1, "notebook_id": "n", "student": "s",
                  "nbgrader": {"notebook": "n", "score": 0, "max_score": 1, "late_penalty": 0}}
     page, _ = HTMLExporter(config=settings).from_notebook_node(_hostile_notebook(), resources)
-    found = _ActiveMarkup()
-    found.feed(page)
-    assert found.found == []
+    assert attack_bank.ActiveMarkup(page).found == []
     assert "stolen" in page and "<strong>bold</strong>" in page  # shown as text, still rendered
