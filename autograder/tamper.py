@@ -162,6 +162,13 @@ def _structure_changes(found: list, released: dict, exercise: str | None) -> lis
                 cells.source(cell).strip() != cells.source(original).strip():
             flags.append(_flag(owner, "edited test cell",
                                f"{identifier} was edited (the original was graded)"))
+        changed = [f"{key} {cells.grading(original).get(key)!r} -> {cells.grading(cell).get(key)!r}"
+                   for key in ("points", "grade", "solution", "locked", "task")
+                   if cells.grading(cell).get(key) != cells.grading(original).get(key)]
+        if changed:
+            flags.append(_flag(owner, "changed grading metadata",
+                               printable(f"{identifier}: " + ", ".join(changed), 200)
+                               + " (the course's values are used)"))
     for identifier, count in seen.items():
         if identifier and count > 1:
             flags.append(_flag(cells.exercise_of(identifier) or exercise, "duplicated cell",

@@ -115,7 +115,7 @@ def test_bank_covers_what_the_issue_asks():
     assert all(n >= 3 for n in valid.values()), valid
     assert all(n >= 4 for n in wrong.values()), wrong
     faults = [s for s in BANK if s.student.startswith("faults-")]
-    assert sum(len(s.flags) for s in faults) == 10
+    assert sum(len(s.flags) for s in faults) == 12
     assert {"correct", "release"} <= set(EXPECTED)
 
 

@@ -110,10 +110,13 @@ def test_structure_changes_are_flagged(tmp_path):
     found = notebooks[name]["cells"]
     found.remove(cells.find(notebooks[name], "test_gram_matrix"))
     found.append(json.loads(json.dumps(cells.find(notebooks[name], "gram_matrix"))))
+    cells.grading(cells.find(notebooks[name], "gram_matrix"))["points"] = 50
     path = tmp_path / name
     path.write_text(json.dumps(notebooks[name]))
     kinds = {f["kind"] for f in tamper.inspect_submission(path)}
-    assert {"deleted test cell", "duplicated cell"} <= kinds
+    assert {"deleted test cell", "duplicated cell", "changed grading metadata"} <= kinds
+    path.write_text("{ not json")
+    assert [f["kind"] for f in tamper.inspect_submission(path)] == ["unreadable"]
     clean = tmp_path / "clean" / name
     clean.parent.mkdir()
     clean.write_text(json.dumps(builder.filled()[name]))
