@@ -191,7 +191,7 @@ def test_feedback_carries_nothing_a_kernel_read_or_sent_and_runs_nothing(graded)
     for page in pages:
         html = page.read_text(encoding="utf-8")
         assert "staged-" not in html and not any(w in html for w in windows), page
-        assert MARKER not in html or "victim" in str(page), page
+        assert f"Private note {MARKER}" not in html or "victim" in str(page), page
         assert "x" * 1000 not in html and "y" * 1000 not in html, page
         assert attack_bank.ActiveMarkup(html).found == [], page
         assert page.stat().st_size < 400_000, page
