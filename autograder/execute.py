@@ -32,10 +32,10 @@ import tempfile
 from pathlib import Path
 
 from nbclient.exceptions import DeadKernelError
+from nbclient.util import run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from nbclient.util import run_sync
 from traitlets import Integer, default
 
 from autograder import cases, judge, output_bounds, staging

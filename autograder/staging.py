@@ -27,6 +27,7 @@ from pathlib import Path
 
 from autograder import cases
 from nst_utils import cells, config
+from nst_utils.notebook_import import bound_names
 
 _LOADER = "import_functions"
 
@@ -72,15 +73,6 @@ def _statements(path: Path) -> list[ast.stmt]:
     return found
 
 
-def _bound(node: ast.stmt) -> set[str]:
-    if isinstance(node, (ast.Import, ast.ImportFrom)):
-        return {(alias.asname or alias.name).split(".")[0] for alias in node.names}
-    if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-        return {node.name}
-    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-    return {n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name)}
-
-
 def _closure(statements: list[ast.stmt], names: frozenset) -> list[ast.stmt]:
     """The statements that bind ``names``, and those that bind what they use, in order."""
     needed, kept = set(names), set()
@@ -88,7 +80,7 @@ def _closure(statements: list[ast.stmt], names: frozenset) -> list[ast.stmt]:
     while changed:
         changed = False
         for index, node in enumerate(statements):
-            if index not in kept and _bound(node) & needed:
+            if index not in kept and bound_names(node) & needed:
                 kept.add(index)
                 needed |= _uses(node)
                 changed = True
