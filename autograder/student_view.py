@@ -84,9 +84,6 @@ class StudentFeedback(NbGraderPreprocessor):
         return [step if isinstance(step, str) else f"{step.__module__}.{step.__name__}"
                 for step in steps]
 
-    def preprocess_cell(self, cell, resources, index):  # pragma: no cover - preprocess does it all
-        return cell, resources
-
 
 def _student_cell(cell, verdicts: dict) -> NotebookNode:
     """The cell as the learner wrote it (or nbgrader restored it), and a verdict if graded."""
