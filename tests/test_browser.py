@@ -9,6 +9,11 @@ handed in (with the reference solutions in the other notebooks, as
 then opens the formgrader, follows ``nst`` to its submissions and sees the
 student's score, the total the gradebook holds.
 
+A second test hands in a notebook whose markdown and outputs carry script,
+grades it and makes its feedback with the formgrader's own buttons (their
+API), and opens its graded notebook in the formgrader and its feedback page:
+nothing of it runs.
+
 Everything happens in a temporary copy of the course, linked to the course's
 own nbgrader configuration (as ``make lab-instructor`` does, so the formgrader
 and ``grade`` share one gradebook), served by a ``jupyter lab`` on 127.0.0.1
