@@ -110,7 +110,7 @@ class KernelFactory:
         connection = {"transport": "ipc", "ip": f"{SOCKETS}/{socket}", "key": uuid.uuid4().hex,
                       "signature_scheme": "hmac-sha256",
                       **{port: n for n, port in enumerate(PORTS, start=1)}}
-        if not self._send({"op": "fork", "connection": connection, "argv": KERNEL_ARGUMENTS}):
+        if not self._send({"op": "fork", "connection": connection, "argv": list(KERNEL_ARGUMENTS)}):
             return None
         self._busy, self._last = True, index
         return ForkedKernel(self, name, socket, connection)

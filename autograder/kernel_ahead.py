@@ -24,8 +24,19 @@ from .sandbox_mounts import SCRATCH, SOCKETS
 
 #: Environment variable naming the handover file of a kernel started ahead.
 AHEAD_ENV = "NST_KERNEL_AHEAD"
-#: What nbclient passes every kernel it starts (so an adopted kernel is started alike).
-KERNEL_ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
+#: The arguments of every grading kernel, whoever starts it: nbgrader's Execute passes them
+#: to the kernels it starts (``c.Execute.extra_arguments``), the kernel factory to those it
+#: forks, so a notebook's outputs do not depend on which started its kernel.
+KERNEL_ARGUMENTS = (
+    # No history database: kernels run in parallel and must not share a SQLite file.
+    "--HistoryManager.hist_file=:memory:",
+    "--HistoryManager.enabled=False",
+    # TensorFlow's C++ start-up messages go to the kernel's own stderr, not to the
+    # cell's output, where nbgrader would count them as a failure.
+    "--IPKernelApp.capture_fd_output=False",
+    # Short tracebacks: a learner's error is easier to read in the feedback.
+    "--InteractiveShell.xmode=Minimal",
+)
 PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 
 

@@ -17,6 +17,7 @@ The meaning of every setting is explained in ``autograder/README.md``.
 import os
 from pathlib import Path
 
+from autograder.kernel_ahead import KERNEL_ARGUMENTS
 from autograder.nbgrader_run import cell_timeout
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
@@ -51,16 +52,9 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.timeout = cell_timeout()
 c.Execute.interrupt_on_timeout = True
 c.Execute.startup_timeout = 120
-c.Execute.extra_arguments = [
-    # No history database: kernels run in parallel and must not share a SQLite file.
-    "--HistoryManager.hist_file=:memory:",
-    "--HistoryManager.enabled=False",
-    # TensorFlow's C++ start-up messages go to the kernel's own stderr, not to the
-    # cell's output, where nbgrader would count them as a failure.
-    "--IPKernelApp.capture_fd_output=False",
-    # Short tracebacks: a learner's error is easier to read in the feedback.
-    "--InteractiveShell.xmode=Minimal",
-]
+# The grading kernels' arguments (no history, TensorFlow's C++ messages kept out of cell
+# outputs, short tracebacks): one list for the kernels nbgrader starts and those forked.
+c.Execute.extra_arguments = list(KERNEL_ARGUMENTS)
 
 # Python-level TensorFlow / absl / Keras warnings on stderr are noise, not errors.
 c.IgnorePattern.pattern = (

@@ -446,3 +446,44 @@ def test_a_submissions_kernels_are_forked_fresh_in_course_order(tmp_path, monkey
         pid = factory.sandbox_pid
         factory.close()
     _wait_for(lambda: not kernel_ahead.alive(pid), "the closed factory's sandbox ended")
+
+
+#: An ungraded cell that shows how its kernel was started: what a C library writes to the
+#: process's stderr, whether the kernel keeps a history, and how a traceback is printed.
+_HOW_STARTED = ("import os\n"
+                "os.write(2, b'written by C code to the kernel process stderr\\n')\n"
+                "shell = get_ipython()\n"
+                "print('history', shell.history_manager.enabled, shell.history_manager.hist_file)\n"
+                "def broken():\n"
+                "    return 1 / 0\n"
+                "broken()\n")
+
+
+@pytest.mark.slow
+def test_a_forked_kernel_is_started_as_nbgrader_starts_its_own(monkeypatch):
+    """The same notebook graded with its kernel forked by the submission's sandbox and with
+    the kernel nbgrader starts itself comes out the same: same outputs, tracebacks and
+    score (the forked kernel gets the kernel arguments of the course's configuration)."""
+    from autograder import course, samples
+
+    notebooks = samples.Builder().filled()
+    name = "02_gram_matrix.ipynb"
+    cells_ = notebooks[name]["cells"]
+    test_at = next(i for i, cell in enumerate(cells_)
+                   if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "test_gram_matrix")
+    cells_.insert(test_at, {"cell_type": "code", "id": "how-started", "metadata": {},
+                            "execution_count": None, "outputs": [], "source": _HOW_STARTED})
+    task = course.GradingTask("learner", name, json.dumps(notebooks[name]).encode())
+    graded = {}
+    for path, switch in (("forked", "1"), ("nbgrader's own", "0")):
+        monkeypatch.setenv("NST_KERNELS_AHEAD", switch)
+        [outcome] = course.run_jobs([task], workers=1, secret=b"the same cases on both paths")
+        graded[path] = outcome
+    forked, own = (json.loads(graded[p].autograded) for p in ("forked", "nbgrader's own"))
+    shown = {path: [cell.get("outputs") for cell in nb["cells"] if cell["cell_type"] == "code"]
+             for path, nb in (("forked", forked), ("own", own))}
+    how = next(cell["outputs"] for cell in own["cells"] if cell.get("id") == "how-started")
+    assert any("ZeroDivisionError" in str(o) for o in how), how
+    assert shown["forked"] == shown["own"]
+    assert graded["forked"].result.exercises == graded["nbgrader's own"].result.exercises
+    assert graded["forked"].result.exercises["gram_matrix"]["points"] == 2.0
