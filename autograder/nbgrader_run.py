@@ -18,12 +18,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from autograder.sandbox_mounts import Limits
 from nst_utils.notebook_runner import tools_env
 
 CONFIG_FILE = Path(__file__).with_name("nbgrader_config.py")
-#: Memory nbgrader and its kernel may use (address space, bytes). TensorFlow
-#: reserves much virtual memory it never touches, so this is far above its needs.
-MEMORY_LIMIT = int(os.environ.get("NST_MEMORY_LIMIT_GB", "6")) * 2**30
+#: Memory nbgrader and its kernel may use (address space, bytes): the sandbox's limit, read
+#: the one way (``NST_MEMORY_LIMIT_GB``, fractions allowed). TensorFlow reserves much
+#: virtual memory it never touches, so this is far above its needs.
+MEMORY_LIMIT = Limits.from_env().rlimits()["RLIMIT_AS"]
 #: Environment variable that tags every process of one grading job.
 JOB_ENV = "NST_GRADING_JOB"
 

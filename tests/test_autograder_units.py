@@ -1,6 +1,7 @@
 """Fast checks of the autograder's parts (no nbgrader run, except the one `score` test)."""
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -240,3 +241,19 @@ def test_pages_made_for_browsers_run_nothing_a_kernel_or_a_learner_wrote(templat
     page, _ = HTMLExporter(config=settings).from_notebook_node(_hostile_notebook(), resources)
     assert attack_bank.ActiveMarkup(page).found == []
     assert "stolen" in page and "<strong>bold</strong>" in page  # shown as text, still rendered
+
+
+def test_a_fractional_memory_limit_is_one_setting_read_alike_everywhere():
+    """NST_MEMORY_LIMIT_GB=1.5 is a valid limit: the grading commands start with it, and the
+    nbgrader process and the kernels' sandbox both get 1.5 GiB."""
+    env = dict(os.environ, NST_MEMORY_LIMIT_GB="1.5")
+    started = subprocess.run([sys.executable, "-m", "autograder", "score", "--help"],
+                             capture_output=True, text=True, env=env)
+    assert started.returncode == 0, started.stderr[-2000:]
+    limits = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+        from autograder import nbgrader_run
+        from autograder.sandbox import Limits
+        print(nbgrader_run.MEMORY_LIMIT, Limits.from_env().rlimits()["RLIMIT_AS"])
+    """)], capture_output=True, text=True, env=env)
+    assert limits.returncode == 0, limits.stderr[-2000:]
+    assert limits.stdout.split() == [str(int(1.5 * 2**30))] * 2
