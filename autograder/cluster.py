@@ -66,7 +66,7 @@ class Assets:
 @functools.lru_cache(maxsize=1)
 def fingerprint() -> str:
     """The course version this process grades with (read once, on first use): the digest
-    of what decides a grade (source notebooks, nbgrader configuration, nbgrader).
+    of what decides a grade (:func:`autograder.template.assets_version`).
     A local cluster's workers share it with the client."""
     from autograder.template import assets_version
 
