@@ -13,12 +13,12 @@ plus ``grading/<student>.json`` (flags, errors, timings) for the report.
 
 How it works, and why it is safe:
 
-* every student is one task on a Dask cluster (:mod:`autograder.cluster`):
+* every student is one task on a Dask cluster (:mod:`autograder.grading.cluster`):
   ``--workers N`` starts a local one inside this process, ``--scheduler``
   uses an existing one; the task carries the notebooks' bytes, the result
   comes back as data, and ``submitted/`` is only ever read; a student's
   kernels are forked by one sandbox that imports TensorFlow once
-  (:mod:`autograder.forked_kernels`);
+  (:mod:`autograder.grading.kernels`);
 * this process alone writes the class gradebook, one student at a time in
   one transaction, with nbgrader's due date, extensions and late-penalty
   plugin applied there (:mod:`autograder.deadlines`); the scores are the
@@ -42,7 +42,7 @@ import time
 from functools import partial
 from pathlib import Path
 
-from autograder import course as grading
+from autograder.grading import jobs as grading
 from autograder import gradebook
 from autograder.cli import standalone
 from nst_utils import config
@@ -101,7 +101,7 @@ def pending_submissions(course: Path, force: bool = False,
 
 def tasks_for(course: Path, pending: dict) -> list:
     """One grading task per graded notebook of each pending student (bytes, not paths)."""
-    from autograder.course import GradingTask
+    from autograder.grading.jobs import GradingTask
 
     names = sorted({e.notebook for e in config.EXERCISES})
     tasks = []
@@ -203,7 +203,8 @@ def grade(course: Path, *, workers: int = 1, force: bool = False,
     written) and GradebookUnavailable (the database went away: the students filed
     so far stay filed, the next run resumes). ``grader``: see :func:`cluster.run`.
     """
-    from autograder import cluster, deadlines
+    from autograder.grading import cluster
+    from autograder import deadlines
 
     course = course.resolve()
     rules = deadlines.policy(course, due, late_penalty)
@@ -271,7 +272,7 @@ def security_of(args: argparse.Namespace):
 
 
 def command(args: argparse.Namespace) -> int:
-    from autograder.cluster import ClusterError
+    from autograder.grading.cluster import ClusterError
 
     course = (args.course or default_course()).resolve()
     if not (course / "submitted").is_dir():

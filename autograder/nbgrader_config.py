@@ -17,8 +17,8 @@ The meaning of every setting is explained in ``autograder/README.md``.
 import os
 from pathlib import Path
 
-from autograder.kernel_ahead import KERNEL_ARGUMENTS
-from autograder.nbgrader_run import cell_timeout
+from autograder.grading.kernel_ahead import KERNEL_ARGUMENTS
+from autograder.grading.nbgrader_run import cell_timeout
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 
@@ -73,11 +73,11 @@ c.LimitOutput.max_traceback = 60
 c.OverwriteCells.add_missing_cells = True
 
 # nbgrader's sanitising steps, plus one that keeps a duplicated graded cell
-# from making the whole notebook ungradable (see autograder/execute.py).
+# from making the whole notebook ungradable (see autograder/preprocessors/execute.py).
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
-    "autograder.execute.DropEmptyGradingMetadata",
+    "autograder.preprocessors.execute.DropEmptyGradingMetadata",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -85,16 +85,16 @@ c.Autograde.sanitize_preprocessors = [
 # Students are created as they are graded; nbgrader's own default, made explicit.
 c.Autograde.create_student = True
 # nbgrader's autograde steps, sealed: the kernel runs sandboxed in a scratch folder
-# of its own (autograder/execute.py), and the verdict of every graded test cell is
-# made outside it, just before SaveAutoGrades records it (autograder/judge.py).
+# of its own (autograder/preprocessors/execute.py), and the verdict of every graded test cell is
+# made outside it, just before SaveAutoGrades records it (autograder/preprocessors/judge.py).
 # Both run on every grading path: `python -m autograder`, plain `nbgrader
 # autograde` and the formgrader. Without the judge no graded cell earns points.
 c.Autograde.autograde_preprocessors = [
-    "autograder.execute.SealedExecute",
+    "autograder.preprocessors.execute.SealedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
-    "autograder.judge.JudgeGradedCells",
+    "autograder.preprocessors.judge.JudgeGradedCells",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -102,13 +102,13 @@ c.Autograde.autograde_preprocessors = [
 
 # ------------------------------------------------------------------ feedback
 # What a learner gets back is made from their own submitted notebook and the judge's
-# verdicts, never from what a grading kernel sent (autograder/student_view.py).
+# verdicts, never from what a grading kernel sent (autograder/preprocessors/student_view.py).
 # ClearHiddenTests stays, so hidden tests an instructor might add never leak.
 c.GenerateFeedback.preprocessors = [
-    "autograder.student_view.StudentFeedback",
+    "autograder.preprocessors.student_view.StudentFeedback",
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
-    "autograder.browser_safe.SanitizeForBrowsers",
+    "autograder.preprocessors.browser_safe.SanitizeForBrowsers",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
@@ -117,8 +117,8 @@ c.GenerateFeedback.preprocessors = [
 # for this course (the formgrader's view of a graded notebook, feedback) escapes the
 # HTML of markdown and raw cells, keeps inert outputs only, without their metadata,
 # cleans rendered markdown with an allow-list (no javascript: links), and shows no
-# JavaScript output (autograder/browser_safe.py). Graded notebooks hold only text and
-# PNG/JPEG outputs to begin with (autograder/output_bounds.py).
+# JavaScript output (autograder/preprocessors/browser_safe.py). Graded notebooks hold only text and
+# PNG/JPEG outputs to begin with (autograder/preprocessors/output_bounds.py).
 c.HTMLExporter.sanitize_html = True
-c.HTMLExporter.preprocessors = ["autograder.browser_safe.SanitizeForBrowsers"]
-c.HTMLExporter.filters = {"markdown2html": "autograder.browser_safe.markdown2html"}
+c.HTMLExporter.preprocessors = ["autograder.preprocessors.browser_safe.SanitizeForBrowsers"]
+c.HTMLExporter.filters = {"markdown2html": "autograder.preprocessors.browser_safe.markdown2html"}

@@ -29,7 +29,7 @@ from functools import partial
 from pathlib import Path
 
 from autograder.cli import standalone
-from autograder.course import GradingFailure, autograde_one
+from autograder.grading.jobs import GradingFailure, autograde_one
 
 main = partial(standalone, __name__)  # main(argv=None) -> exit status: python -m autograder.<command>
 

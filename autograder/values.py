@@ -28,7 +28,7 @@ import numpy as np
 
 from nst_utils import checks
 from nst_utils._tf import tf
-from autograder import reference
+from autograder.grading import reference
 from autograder.cli import standalone
 from autograder.variants import CHECK_KEYS, build, variants
 

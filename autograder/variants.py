@@ -11,7 +11,7 @@ type it into the graded cell. They serve three purposes, from this one home:
 * the tests of the public checks assert that each mistake gets its hint.
 
 The correct solutions themselves live only in the source notebooks (see
-``autograder.reference``).
+``autograder.grading.reference``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Run from the repository root::
 
 Everything runs in one process, on this machine, with one VGG19 (the real
 weights when found, else the course's seeded random ones) and one objective:
-the reference cost functions (``autograder.reference``) with the course's
+the reference cost functions (``autograder.grading.reference``) with the course's
 layers (``config.CONTENT_LAYER``, ``config.STYLE_LAYERS``), ``alpha`` =
 ``config.ALPHA``, ``beta`` = ``config.BETA``, images preprocessed by
 ``nst_utils.features.preprocess_for_vgg``, at ``config.IMAGE_SIZE``
@@ -175,7 +175,7 @@ import json
 import time
 from nst_utils import config
 from nst_utils.transfer import style_transfer
-import autograder.reference as ref
+import autograder.grading.reference as ref
 result = style_transfer(
     config.DEFAULT_CONTENT_IMAGE, config.DEFAULT_STYLE_IMAGE,
     compute_content_cost=ref.compute_content_cost, compute_style_cost=ref.compute_style_cost,
@@ -393,7 +393,7 @@ class Bench:
     """What every measurement shares: one VGG19, the reference costs, the images, one judge."""
 
     def __init__(self, size):
-        import autograder.reference as reference
+        import autograder.grading.reference as reference
         from nst_utils.features import FeatureExtractor
         from nst_utils.images import load_image
         from nst_utils.vgg19 import load_vgg19
@@ -432,7 +432,7 @@ class Bench:
             "weights": getattr(self.vgg, "weights_source", "?"),
             "size": list(self.size),
             "objective": (
-                f"autograder.reference costs; content {config.CONTENT_LAYER}, style "
+                f"autograder.grading.reference costs; content {config.CONTENT_LAYER}, style "
                 f"{[n for n, _ in config.STYLE_LAYERS]} x0.2; alpha={config.ALPHA:g}, beta={config.BETA:g}; "
                 "preprocess_for_vgg; every compared J recomputed in float32 on the image"
             ),

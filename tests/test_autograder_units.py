@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from nbformat.v4 import new_code_cell, new_output
 
-from autograder import samples, tamper
-from autograder.course import GRADED_NOTEBOOKS
+from autograder import samples
+from autograder.grading import tamper
+from autograder.grading.jobs import GRADED_NOTEBOOKS
 from nst_utils import cells, config
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -59,8 +60,8 @@ def test_configuration_loads_with_the_course_settings():
     assert settings["missing"] is True
     assert 0 < settings["lines"] <= 1000
     steps = settings["autograde"]
-    assert steps[0] == "autograder.execute.SealedExecute"
-    assert steps.index("autograder.judge.JudgeGradedCells") + 1 == steps.index(
+    assert steps[0] == "autograder.preprocessors.execute.SealedExecute"
+    assert steps.index("autograder.preprocessors.judge.JudgeGradedCells") + 1 == steps.index(
         "nbgrader.preprocessors.SaveAutoGrades"), "the judge must speak last before scores are saved"
     assert settings["exchange"].endswith("exchange")
 
@@ -161,9 +162,9 @@ def test_score_json_follows_the_schema(tmp_path):
 
 
 def test_a_machine_failure_is_never_mistaken_for_the_submissions():
-    from autograder import course
+    from autograder.grading import jobs as course
 
-    log = ("[AutogradeApp | ERROR] Traceback\n    autograder.sandbox_kernel.SandboxStartError: "
+    log = ("[AutogradeApp | ERROR] Traceback\n    autograder.sandbox.kernel.SandboxStartError: "
            "The grading sandbox did not start\n[AutogradeApp | ERROR] There was an error")
     assert "SandboxStartError" in course._infrastructure_error(log)
     assert course._infrastructure_error("SyntaxError: invalid syntax\n") is None
@@ -175,7 +176,7 @@ def _message(kind: str, content: dict) -> dict:
 
 
 def test_kernel_output_is_kept_inert_and_bounded_in_bytes_as_it_arrives():
-    from autograder.output_bounds import OutputBudget
+    from autograder.preprocessors.output_bounds import OutputBudget
 
     budget = OutputBudget(message=100, cell=250, notebook=400)
     shown = budget.admit(_message("display_data", {
@@ -251,7 +252,7 @@ def test_a_fractional_memory_limit_is_one_setting_read_alike_everywhere():
                              capture_output=True, text=True, env=env)
     assert started.returncode == 0, started.stderr[-2000:]
     limits = subprocess.run([sys.executable, "-c", textwrap.dedent("""
-        from autograder import nbgrader_run
+        from autograder.grading import nbgrader_run
         from autograder.sandbox import Limits
         print(nbgrader_run.MEMORY_LIMIT, Limits.from_env().rlimits()["RLIMIT_AS"])
     """)], capture_output=True, text=True, env=env)

@@ -9,7 +9,7 @@ autograder's own tests.)
 import numpy as np
 import pytest
 
-from autograder import reference
+from autograder.grading import reference
 from autograder.variants import CHECK_KEYS, VARIANTS, build, variants
 from nst_utils import checks
 from nst_utils._tf import tf

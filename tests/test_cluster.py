@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import cluster, gradebook
+from autograder.grading import cluster
+from autograder import gradebook
 from autograder.grade import grade
 from autograder import grade as grade_command
 from gradebook_fixtures import fake_grade, table, tiny_class
@@ -142,8 +143,9 @@ def test_a_worker_running_another_judge_or_runner_runs_another_course_version(tm
     or whose harness calls the learner's function otherwise, reports another."""
     import shutil
 
-    from autograder import judge
-    from nst_utils import config, harness_cases
+    from autograder.preprocessors import judge
+    from nst_utils import config
+    from nst_utils.grading import exercises as harness_cases
 
     root = config.REPO_ROOT
     copy = tmp_path / "worker-course"

@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder import cases, judge, reference
+from autograder.grading import cases, reference
+from autograder.preprocessors import judge
 from autograder.variants import build, variants
-from nst_utils import config, harness
+from nst_utils import config
+from nst_utils.grading import harness
 
 REFERENCE = reference.load()
 HELPERS = {"gram_matrix": REFERENCE["gram_matrix"]}
@@ -77,7 +79,7 @@ def test_the_kernel_receives_inputs_but_never_answers(tmp_path):
 def test_a_kernel_is_staged_the_reference_functions_its_notebook_imports_and_no_more(tmp_path):
     """Notebook 04's kernel gets the references of the cost functions it imports (and the
     gram_matrix they use), as bare code cells; no other solution, no text of the source."""
-    from autograder import staging
+    from autograder.grading import staging
     from nst_utils.notebook_import import import_functions
 
     staged = {}

@@ -367,7 +367,7 @@ except OSError as e:
 
 def _adopted_run(loop, kernel, name: str, path: Path, code: str) -> str:
     """Adopt a forked kernel as Execute does, run ``code``, end it; what it printed."""
-    from autograder import kernel_ahead
+    from autograder.grading import kernel_ahead
 
     kernel.handover(path)
     for wrong in ("05_going_further.ipynb", None):
@@ -397,7 +397,7 @@ def test_a_submissions_kernels_are_forked_fresh_in_course_order(tmp_path, monkey
     """One sandbox per submission forks each notebook's kernel (TensorFlow imported once):
     each sees only its own staging, nothing an earlier kernel left (files, processes)
     survives into the next, and no kernel is forked out of the course's order."""
-    from autograder import forked_kernels, kernel_ahead
+    from autograder.grading import kernels as forked_kernels, kernel_ahead
     from nst_utils import config
 
     first, second = config.NOTEBOOKS[2], config.NOTEBOOKS[3]
@@ -464,7 +464,8 @@ def test_a_forked_kernel_is_started_as_nbgrader_starts_its_own(monkeypatch):
     """The same notebook graded with its kernel forked by the submission's sandbox and with
     the kernel nbgrader starts itself comes out the same: same outputs, tracebacks and
     score (the forked kernel gets the kernel arguments of the course's configuration)."""
-    from autograder import course, samples
+    from autograder.grading import jobs as course
+    from autograder import samples
 
     notebooks = samples.Builder().filled()
     name = "02_gram_matrix.ipynb"

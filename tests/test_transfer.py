@@ -2,7 +2,7 @@
 
 Every run is tiny (48x48 pixels, a few steps) on a seeded random VGG19,
 loaded once for the module, with the reference functions (cost functions and
-``train_step``) read from the instructor notebooks by ``autograder.reference``.
+``train_step``) read from the instructor notebooks by ``autograder.grading.reference``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import autograder.reference as reference
+import autograder.grading.reference as reference
 from nst_utils import config
 from nst_utils._tf import tf
 from nst_utils.color import keep_content_colors, rgb_to_yiq

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nst_utils import config, harness
+from nst_utils import config
+from nst_utils.grading import harness
 
 #: File, in a course's root folder, holding the secret that seeds the graded cases.
 SECRET_FILE = ".nst-grading-secret"

@@ -14,7 +14,7 @@ data (scores, gradebook rows, the autograded notebook's bytes). Workers never
 read or write the course folder, and the client (the ``grade`` process) is
 the only writer of the gradebook.
 
-On a worker, a task's notebooks are graded by ``autograder.course.run_jobs``:
+On a worker, a task's notebooks are graded by ``autograder.grading.jobs.run_jobs``:
 nbgrader runs in a process started by a *forkserver* (never forked from the
 multithreaded worker), its kernel in the sandbox, with TensorFlow and BLAS
 kept to one thread, so N workers use N cores. The client first checks that
@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.course import GradingTask  # noqa: F401 - PLAN contract 4: what a task is
+from autograder.grading.jobs import GradingTask  # noqa: F401 - PLAN contract 4: what a task is
 from nst_utils import config
 
 #: How often a task may be rescheduled after its worker died: exactly once.
@@ -66,16 +66,16 @@ class Assets:
 @functools.lru_cache(maxsize=1)
 def fingerprint() -> str:
     """The course version this process grades with (read once, on first use): the digest
-    of what decides a grade (:func:`autograder.template.assets_version`).
+    of what decides a grade (:func:`autograder.grading.template.assets_version`).
     A local cluster's workers share it with the client."""
-    from autograder.template import assets_version
+    from autograder.grading.template import assets_version
 
     return assets_version()
 
 
 def load_assets(course: Path, unsandboxed: bool = False) -> Assets:
-    from autograder.cases import course_secret
-    from autograder.template import source_notebooks
+    from autograder.grading.cases import course_secret
+    from autograder.grading.template import source_notebooks
 
     return Assets({p.name: p.read_bytes() for p in source_notebooks()}, fingerprint(),
                   course_secret(course), unsandboxed)
@@ -98,8 +98,8 @@ def sandbox_status() -> tuple[bool, str]:
 # ------------------------------------------------------------ worker side
 def grade_submission_on_worker(tasks: list, assets: Assets) -> list[dict]:
     """Run on a Dask worker: grade one student's notebooks, one at a time, their kernels
-    forked by one sandbox that imports TensorFlow once (:mod:`autograder.forked_kernels`)."""
-    from autograder import course
+    forked by one sandbox that imports TensorFlow once (:mod:`autograder.grading.kernels`)."""
+    from autograder.grading import jobs as course
     from autograder.sandbox import UNSANDBOXED_ENV
 
     if fingerprint() != assets.fingerprint:
@@ -246,7 +246,7 @@ def run(client, tasks: list[GradingTask], assets: Assets, on_done, grader=None) 
     comes back.
 
     A Dask task is one student, whose notebooks are graded one after the other, their
-    kernels forked by one sandbox (:mod:`autograder.forked_kernels`); a task says which
+    kernels forked by one sandbox (:mod:`autograder.grading.kernels`); a task says which
     notebook it grades (:func:`announce`), so a worker that dies names it.
     ``grader(task, assets) -> outcome`` grades one notebook on the workers (tests give
     a stand-in).

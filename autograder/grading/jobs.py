@@ -3,17 +3,17 @@
 Every command that grades (``score``, ``grade``, the sample bank, the
 benchmarks, a Dask worker) goes through :func:`run_jobs`:
 
-1. a private course is laid out from the template (:mod:`autograder.template`):
+1. a private course is laid out from the template (:mod:`autograder.grading.template`):
    the graded source notebooks, a copy of their gradebook, and the submitted
    notebook, written from the bytes the task carries (``submitted/`` of the
    class is only ever read, by the trusted process);
 2. this process draws the graded cases of the notebook's exercises and the
-   reference's answers to them (:mod:`autograder.cases`; TensorFlow is
+   reference's answers to them (:mod:`autograder.grading.cases`; TensorFlow is
    imported once per process, not once per notebook) and leaves them in the
    private course, which no kernel can see;
 3. ``nbgrader autograde`` runs there with this course's configuration: the
-   kernel runs sandboxed in a scratch folder (:mod:`autograder.execute`) and
-   the verdict is made outside it (:mod:`autograder.judge`);
+   kernel runs sandboxed in a scratch folder (:mod:`autograder.preprocessors.execute`) and
+   the verdict is made outside it (:mod:`autograder.preprocessors.judge`);
 4. the private gradebook and the executed notebook are read back as plain
    data (:class:`TaskOutcome`).
 
@@ -31,14 +31,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import cases
-from autograder.nbgrader_run import (JOB_ENV, course_env, kill_orphans, kill_tagged,  # noqa: F401
+from autograder.grading import cases
+from autograder.grading.nbgrader_run import (JOB_ENV, course_env, kill_orphans, kill_tagged,  # noqa: F401
                                      link_config, notebook_timeout, run_nbgrader,
                                      spawn_nbgrader, start_fork_server)
-from autograder.results import (GRADED_NOTEBOOKS, NotebookResult, SubmissionResult,  # noqa: F401
+from autograder.grading.results import (GRADED_NOTEBOOKS, NotebookResult, SubmissionResult,  # noqa: F401
                                 dedupe, gradebook_rows, read_results,
                                 write_json)
-from autograder.template import (assets_version, cache_root, build_assignment,  # noqa: F401
+from autograder.grading.template import (assets_version, cache_root, build_assignment,  # noqa: F401
                                  copy_gradebook, source_notebooks, template_course)
 from nst_utils import config
 
@@ -97,7 +97,7 @@ def _reference(template: Path) -> dict:
     when several worker threads ask at the same time)."""
     with _loading_references:
         if template not in _references:
-            from autograder import reference
+            from autograder.grading import reference
 
             _references[template] = reference.load(template / "source" / config.ASSIGNMENT_ID)
         return _references[template]
@@ -128,7 +128,7 @@ class _Prepared:
         """Have the submission's kernel factory fork this notebook's kernel, before
         nbgrader starts (its Execute adopts it); without a factory, or while the factory
         serves another notebook, nbgrader starts a kernel of its own."""
-        from autograder import staging
+        from autograder.grading import staging
 
         if factory is not None:
             source = template / "source" / config.ASSIGNMENT_ID
@@ -164,8 +164,8 @@ class _Running:
         cases.save(prepared.answered(template), cases_file, prepared.digest)
         self.log = self.course / "nbgrader.log"
         self.token = prepared.token
-        from autograder.execute import CASES_ENV
-        from autograder.kernel_ahead import AHEAD_ENV
+        from autograder.preprocessors.execute import CASES_ENV
+        from autograder.grading.kernel_ahead import AHEAD_ENV
 
         env = {CASES_ENV: str(cases_file), JOB_ENV: self.token}
         handover = self.course / "kernel-ahead.json"
@@ -209,7 +209,7 @@ class _Running:
                                  "(python -m autograder sandbox --check) and grade again.")
 
     def collect(self) -> TaskOutcome:
-        from autograder import tamper
+        from autograder.grading import tamper
 
         task, function = self.task, (GRADED_NOTEBOOKS.get(self.task.name) or [None])[0]
         output = self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
@@ -331,7 +331,7 @@ SLOTS = _Slots()
 
 
 class _Factories:
-    """The kernel factory of each submission being graded (:mod:`autograder.forked_kernels`),
+    """The kernel factory of each submission being graded (:mod:`autograder.grading.kernels`),
     started when its first notebook is due (or ahead, onto a spare core) and ended after
     its last."""
 
@@ -346,7 +346,7 @@ class _Factories:
     def of(self, student: str, start: bool = True):
         """The student's factory (None without a sandbox, or if it could not start)."""
         if self._on and start and student not in self._running:
-            from autograder.forked_kernels import KernelFactory
+            from autograder.grading.kernels import KernelFactory
 
             self._running[student] = KernelFactory.start(self._env)
         return self._running.get(student)
@@ -373,7 +373,7 @@ class _Factories:
 
 
 def _kernel_env() -> dict:
-    from autograder.execute import KERNEL_ENV
+    from autograder.preprocessors.execute import KERNEL_ENV
 
     return KERNEL_ENV
 
@@ -404,7 +404,7 @@ def submission_jobs(files: list[Path], student: str, *, all_graded: bool = False
 def autograde_one(files: list[Path], student: str = "learner", *, workers: int | None = None,
                   template: Path | None = None) -> SubmissionResult:
     """Autograde the notebooks of one submission; its graded notebooks run side by side."""
-    from autograder import tamper
+    from autograder.grading import tamper
 
     started = time.monotonic()
     jobs, ungraded = submission_jobs(files, student)

@@ -2,7 +2,7 @@
 
 Most of a graded notebook's time is its kernel starting and importing
 TensorFlow. A grading run therefore has each submission's kernels forked by
-one sandbox that imported TensorFlow once (:mod:`autograder.forked_kernels`),
+one sandbox that imported TensorFlow once (:mod:`autograder.grading.kernels`),
 and hands the notebook's kernel to the nbgrader job that grades it: the job's
 environment names a handover file (``$NST_KERNEL_AHEAD``) in the private
 course folder, which no kernel can see, and Execute adopts that kernel
@@ -19,8 +19,8 @@ import signal
 import time
 from pathlib import Path
 
-from .sandbox_kernel import SandboxedKernelManager
-from .sandbox_mounts import SCRATCH, SOCKETS
+from autograder.sandbox.kernel import SandboxedKernelManager
+from autograder.sandbox.mounts import SCRATCH, SOCKETS
 
 #: Environment variable naming the handover file of a kernel started ahead.
 AHEAD_ENV = "NST_KERNEL_AHEAD"

@@ -3,9 +3,9 @@
 Most of a graded notebook's cost is its kernel importing TensorFlow (3-4 of its
 5-6 CPU-seconds). So a grading run gives each submission one sandbox (the
 same bubblewrap sandbox, limits and cgroup as a single kernel's), whose
-first process, :mod:`nst_utils.kernel_factory`, imports TensorFlow and then
+first process, :mod:`nst_utils.grading.kernel_factory`, imports TensorFlow and then
 forks a fresh kernel for each of the submission's notebooks in turn.
-nbgrader's Execute adopts that kernel (:mod:`autograder.kernel_ahead`).
+nbgrader's Execute adopts that kernel (:mod:`autograder.grading.kernel_ahead`).
 
 Why a notebook still cannot see what decides its score:
 
@@ -37,8 +37,8 @@ from pathlib import Path
 from nst_utils import config
 
 from .kernel_ahead import KERNEL_ARGUMENTS, PORTS, alive, write_handover
-from .sandbox_kernel import START_TIMEOUT_S, SandboxedKernelManager
-from .sandbox_mounts import SOCKETS
+from autograder.sandbox.kernel import START_TIMEOUT_S, SandboxedKernelManager
+from autograder.sandbox.mounts import SOCKETS
 
 #: How long the factory may take to fork a kernel (the first waits for its imports).
 REPLY_TIMEOUT_S = START_TIMEOUT_S
@@ -47,9 +47,9 @@ END_TIMEOUT_S = 10
 
 
 class _FactoryManager(SandboxedKernelManager):
-    """The sandbox of :mod:`nst_utils.kernel_factory`, talking over two pipes."""
+    """The sandbox of :mod:`nst_utils.grading.kernel_factory`, talking over two pipes."""
 
-    program = "nst_utils.kernel_factory"
+    program = "nst_utils.grading.kernel_factory"
 
     def __init__(self, staging: Path, **kwargs):
         super().__init__(kernel_name="python3", **kwargs)

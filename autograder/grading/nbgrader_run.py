@@ -18,10 +18,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.sandbox_mounts import Limits
+from autograder.sandbox.mounts import Limits
 from nst_utils.notebook_runner import tools_env
 
-CONFIG_FILE = Path(__file__).with_name("nbgrader_config.py")
+CONFIG_FILE = Path(__file__).resolve().parent.parent / "nbgrader_config.py"
 #: Memory nbgrader and its kernel may use (address space, bytes): the sandbox's limit, read
 #: the one way (``NST_MEMORY_LIMIT_GB``, fractions allowed). TensorFlow reserves much
 #: virtual memory it never touches, so this is far above its needs.
@@ -97,8 +97,8 @@ def _fork_server():
     global _context
     if _context is None:
         _context = multiprocessing.get_context("forkserver")
-        _context.set_forkserver_preload(["autograder.nbgrader_run",
-                                         "autograder.forkserver_preload"])
+        _context.set_forkserver_preload(["autograder.grading.nbgrader_run",
+                                         "autograder.grading.forkserver_preload"])
     return _context
 
 

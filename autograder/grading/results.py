@@ -111,7 +111,7 @@ def read_results(db: Path | None, student: str, autograded: Path | None,
     """Per-notebook scores from a gradebook, plus errors, flags and verdicts from the output."""
     from nbgrader.api import Gradebook
 
-    from autograder import tamper
+    from autograder.grading import tamper
 
     names = list(names) if names is not None else list(GRADED_NOTEBOOKS)
     results = []

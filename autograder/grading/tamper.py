@@ -7,7 +7,7 @@ nbgrader has graded:
 * the *executed* notebook (``autograded/``): the judge's verdicts, errors of
   graded cells, cells stopped by the time limit, a kernel that died or ran
   out of memory, output that was cut (lines by nbgrader, bytes by
-  :mod:`autograder.output_bounds`), test cells nbgrader put back;
+  :mod:`autograder.preprocessors.output_bounds`), test cells nbgrader put back;
 * the *submitted* notebook, compared with the release and scanned (as
   Python syntax, never executed) for code that patches or fools what a check
   relies on: NumPy/TensorFlow comparisons, ``nst_utils``, IPython's
@@ -107,7 +107,7 @@ def _inspect_output(output, grading, grade_id, exercise, errors, flags) -> None:
 
 def _raised(verdict: dict, exercise) -> list:
     """Flags for the errors the judge saw the function raise (in its own words)."""
-    from autograder.judge import raised
+    from autograder.preprocessors.judge import raised
 
     kinds = {raised(str(case.get("reason", ""))) for case in verdict.get("cases", [])}
     flags = [_flag(exercise, "exception", f"the function raised {kind}")

@@ -15,8 +15,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from autograder.nbgrader_run import run_nbgrader
-from autograder.results import GRADED_NOTEBOOKS
+from autograder.grading.nbgrader_run import run_nbgrader
+from autograder.grading.results import GRADED_NOTEBOOKS
 from nst_utils import config
 
 _lock = threading.Lock()

@@ -2,7 +2,7 @@
 
 For every graded notebook, :class:`SealedExecute`:
 
-1. draws the graded cases of the notebook's exercises (:mod:`autograder.cases`;
+1. draws the graded cases of the notebook's exercises (:mod:`autograder.grading.cases`;
    precomputed by ``python -m autograder grade``, which names the file in
    ``$NST_GRADING_CASES``, or computed here, in the trusted nbgrader process,
    when plain ``nbgrader autograde`` or the formgrader runs);
@@ -15,9 +15,9 @@ For every graded notebook, :class:`SealedExecute`:
 4. right after each graded test cell, reads the results the harness wrote
    (a file that is missing, odd or too big counts as no result) and replaces
    that cell's outputs with a "not judged yet" failure, so that without the
-   judge (:class:`autograder.judge.JudgeGradedCells`) no cell earns points;
+   judge (:class:`autograder.preprocessors.judge.JudgeGradedCells`) no cell earns points;
 5. keeps of what the kernel sends only inert output, bounded in bytes per
-   message, cell and notebook as it arrives (:mod:`autograder.output_bounds`),
+   message, cell and notebook as it arrives (:mod:`autograder.preprocessors.output_bounds`),
    noting in the cell, for the instructor's flags, any output it dropped.
 
 A kernel that dies (``os._exit``, a crash) does not abort the notebook: the
@@ -38,8 +38,10 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer, default
 
-from autograder import cases, judge, output_bounds, staging
-from nst_utils import cells, config, harness
+from autograder.grading import cases, staging
+from autograder.preprocessors import judge, output_bounds
+from nst_utils import cells, config
+from nst_utils.grading import harness
 
 #: File of precomputed cases (written by the grading process, outside any kernel).
 CASES_ENV = "NST_GRADING_CASES"
@@ -110,9 +112,10 @@ class SealedExecute(Execute):
         """A sandboxed kernel (:mod:`autograder.sandbox`): it refuses to start without one.
 
         The grading run may have had this notebook's kernel forked already
-        (:mod:`autograder.forked_kernels`); then that one is adopted.
+        (:mod:`autograder.grading.kernels`); then that one is adopted.
         """
-        from autograder import kernel_ahead, sandbox
+        from autograder.grading import kernel_ahead
+        from autograder import sandbox
 
         if not self.kernel_name:
             self.kernel_name = self.nb.metadata.get("kernelspec", {}).get("name") or "python3"
@@ -130,7 +133,7 @@ class SealedExecute(Execute):
     start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     def process_message(self, msg, cell, cell_index):
-        """Keep what the budget allows, inert (:mod:`autograder.output_bounds`)."""
+        """Keep what the budget allows, inert (:mod:`autograder.preprocessors.output_bounds`)."""
         kept = self._budget.admit(msg)
         return None if kept is None else super().process_message(kept, cell, cell_index)
 
@@ -199,7 +202,7 @@ class SealedExecute(Execute):
             stored_digest, stored = cases.load(Path(precomputed))
             if stored_digest == digest:
                 return stored
-        from autograder import reference
+        from autograder.grading import reference
 
         source = Path(coursedir.format_path(coursedir.source_directory, ".",
                                             info.get("assignment", config.ASSIGNMENT_ID)))

@@ -6,7 +6,7 @@ per case what is wrong. It runs no learner code: results are plain numbers.
 
 Every word of a verdict is the judge's own. The harness records the kind of
 object returned and the kind of error raised as small codes
-(:data:`nst_utils.harness_cases.KINDS`, :data:`~nst_utils.harness_cases.ERRORS`),
+(:data:`nst_utils.grading.exercises.KINDS`, :data:`~nst_utils.grading.exercises.ERRORS`),
 and the judge turns each code into its own explanation (:data:`KIND_WORDS`,
 :data:`ERROR_WORDS`); a code it does not know reads as "another kind". No
 text from the kernel (a message, a class name, anything printed) can appear
@@ -31,8 +31,8 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from nst_utils import cells
-from nst_utils.harness import case_names
-from nst_utils.harness_cases import ERRORS, KINDS
+from nst_utils.grading.harness import case_names
+from nst_utils.grading.exercises import ERRORS, KINDS
 
 #: Relative tolerance (of the largest expected magnitude) for float32 answers.
 RELATIVE_TOLERANCE = 2e-4
@@ -269,7 +269,7 @@ class JudgeGradedCells(NbGraderPreprocessor):
         grading = resources.get(RESOURCE_KEY) or {}
         self._verdicts = {}
         for function, case_set in (grading.get("sets") or {}).items():
-            from autograder.cases import read_results
+            from autograder.grading.cases import read_results
 
             results = read_results((grading.get("results") or {}).get(function))
             self._verdicts[function] = judge(function, case_set.seed, case_set.inputs,

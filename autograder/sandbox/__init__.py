@@ -24,9 +24,9 @@ import shutil
 import subprocess
 import sys
 
-from .sandbox_files import read_scratch_file
-from .sandbox_kernel import SandboxedKernelManager, SandboxStartError
-from .sandbox_mounts import Binds, Limits, probe_command
+from .files import read_scratch_file
+from .kernel import SandboxedKernelManager, SandboxStartError
+from .mounts import Binds, Limits, probe_command
 
 __all__ = ["Limits", "SandboxUnavailable", "SandboxStartError", "SandboxedKernelManager",
            "UNSANDBOXED_ENV", "bwrap_executable", "kernel_manager_class", "main",
@@ -119,5 +119,5 @@ def main(argv: list[str] | None = None) -> int:
                     "exits 0 when grading kernels can be sandboxed.")
     parser.add_argument("--check", action="store_true", help="run the checks (the default)")
     parser.parse_args(argv)
-    from .sandbox_check import report
+    from .check import report
     return report()

@@ -12,9 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .sandbox import SandboxUnavailable, WHAT_TO_DO, bwrap_executable, sandbox_available
-from .sandbox_cgroup import SandboxCgroup
-from .sandbox_mounts import Limits
+from . import SandboxUnavailable, WHAT_TO_DO, bwrap_executable, sandbox_available
+from .cgroup import SandboxCgroup
+from .mounts import Limits
 
 # Counts the tasks it can start under RLIMIT_NPROC=8 inside a sandbox.
 _NPROC_PROBE = """\

@@ -28,13 +28,13 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Instance
 
-from .sandbox_cgroup import SandboxCgroup
-from .sandbox_files import read_scratch_file
-from .sandbox_mounts import CONNECTION_FILE, SCRATCH, SOCKETS, Binds, Limits, bwrap_command
+from .cgroup import SandboxCgroup
+from .files import read_scratch_file
+from .mounts import CONNECTION_FILE, SCRATCH, SOCKETS, Binds, Limits, bwrap_command
 
 START_TIMEOUT_S = 60
 #: What the sandbox runs in place of ``ipykernel_launcher`` (TensorFlow imported first).
-PRELOADED_KERNEL = "nst_utils.preloaded_kernel"
+PRELOADED_KERNEL = "nst_utils.grading.preloaded_kernel"
 
 
 class SandboxStartError(RuntimeError):
@@ -79,8 +79,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
 
     async def _async_pre_start_kernel(self, **kw):
-        from .sandbox import bwrap_executable  # the one home of "which bwrap"
-        from .sandbox_fonts import font_list
+        from . import bwrap_executable  # the one home of "which bwrap"
+        from .fonts import font_list
         self._close_fds()
         self.transport, self.ip = "ipc", f"{SOCKETS}/kernel"
         self._private = tempfile.mkdtemp(prefix="nst-kernel-")

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path, PurePosixPath
 
-from nst_utils.sandbox_paths import MPL_DIR, RESULTS, SCRATCH, SOCKETS, STAGING  # noqa: F401
+from nst_utils.grading.paths import MPL_DIR, RESULTS, SCRATCH, SOCKETS, STAGING  # noqa: F401
 
 RESULTS_MB = 32
 SHM_MB = 64
@@ -148,7 +148,7 @@ def _python_roots() -> list[Path]:
 
 def _hidden() -> list[Path]:
     """Folders never shown, even inside a bound folder: grader code, course notebooks."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the autograder package
     return [here, here.parent / "notebooks"]
 
 
@@ -269,7 +269,7 @@ def probe_command(bwrap: str, binds: Binds, limits: Limits, code: str = "import 
 
 
 def _font_list(binds: Binds, font_list: Path | None) -> list[str]:
-    """matplotlib's font list, made once (:mod:`autograder.sandbox_fonts`), in the kernel's
+    """matplotlib's font list, made once (:mod:`autograder.sandbox.fonts`), in the kernel's
     ``$MPLCONFIGDIR``; the folder stays the kernel's to write."""
     if font_list is None:
         return []

@@ -6,7 +6,7 @@ inputs, chosen for your submission, in ``_grading/inputs/`` beside the
 notebook; :func:`record` calls your function on each case and writes what came
 back (values, the kind of object returned, gradients, or the kind of error
 raised) as plain numbers to ``_grading/results/``. Kinds are small codes
-(:data:`nst_utils.harness_cases.KINDS`, :data:`~nst_utils.harness_cases.ERRORS`):
+(:data:`nst_utils.grading.exercises.KINDS`, :data:`~nst_utils.grading.exercises.ERRORS`):
 no text your code produces (an error message, a class name) is recorded.
 
 It judges nothing and knows no expected value. The verdict is made outside
@@ -29,7 +29,7 @@ import numpy as np
 
 from nst_utils import config
 # The folder, beside the graded notebook, that the grader and the harness share.
-from nst_utils.sandbox_paths import GRADING, RESULTS
+from nst_utils.grading.paths import GRADING, RESULTS
 
 def inputs_path(function: str, folder: Path | str = ".") -> Path:
     return Path(folder) / GRADING / "inputs" / f"{function}.npz"
@@ -88,7 +88,7 @@ def case_names(inputs: dict) -> list[str]:
 def run_cases(function: str, candidate: Callable, inputs: dict, helpers: dict | None = None
               ) -> dict[str, np.ndarray]:
     """Call ``candidate`` on every case of ``inputs``; return flat ``{"cK.field": array}``."""
-    from nst_utils.harness_cases import RUNNERS, error_code
+    from nst_utils.grading.exercises import RUNNERS, error_code
 
     runner = RUNNERS[function]
     results: dict[str, np.ndarray] = {}

@@ -1,6 +1,6 @@
 """One submission's grading kernels, forked from a process that imported TensorFlow once.
 
-The grading sandbox of a submission runs ``python -m nst_utils.kernel_factory
+The grading sandbox of a submission runs ``python -m nst_utils.grading.kernel_factory
 REQUESTS_FD REPLIES_FD``. It imports TensorFlow, matplotlib and the course's
 checks (but runs no TensorFlow operation, so that forking stays safe), then
 serves the trusted grading process, one JSON line per request:
@@ -32,7 +32,7 @@ import sys
 import time
 from pathlib import Path
 
-from nst_utils.sandbox_paths import MPL_DIR, RESULTS, SCRATCH, SOCKETS, STAGING
+from nst_utils.grading.paths import MPL_DIR, RESULTS, SCRATCH, SOCKETS, STAGING
 
 #: Writable places emptied before each kernel (those not mounted in a sandbox are skipped).
 WRITABLE = (f"{SCRATCH}/{RESULTS}", SCRATCH, "/tmp", "/dev/shm", SOCKETS)
@@ -52,7 +52,7 @@ def preload() -> None:
 
     with stderr_silenced():
         import tensorflow  # noqa: F401 - fork-safe until its first operation
-    from nst_utils import preloaded_kernel
+    from nst_utils.grading import preloaded_kernel
 
     preloaded_kernel.preload()
 
@@ -163,7 +163,7 @@ def _answer(request: dict, keep: tuple[int, ...]) -> dict:
 
 
 if __name__ == "__main__":
-    from nst_utils.preloaded_kernel import leave_working_folder_off_path
+    from nst_utils.grading.preloaded_kernel import leave_working_folder_off_path
 
     leave_working_folder_off_path()
     set_dumpable(False)
