@@ -43,7 +43,7 @@ from functools import partial
 from pathlib import Path
 
 from autograder.grading import jobs as grading
-from autograder import gradebook
+from autograder import gradebook, settings
 from autograder.cli import standalone
 from nst_utils import config
 
@@ -53,7 +53,7 @@ ASSIGNMENT = config.ASSIGNMENT_ID
 
 
 def default_course() -> Path:
-    return Path(os.environ.get("NST_COURSE_ROOT", "course")).resolve()
+    return settings.course_root(Path("course"))
 
 
 def submissions(course: Path) -> dict[str, list[Path]]:
@@ -193,21 +193,27 @@ class ClassWriter:
                  + f"  ({elapsed:.0f} s, ETA {eta:.0f} s)")
 
 
-def grade(course: Path, *, workers: int = 1, force: bool = False,
+def grade(course: Path, *, workers: int | None = None, force: bool = False,
           students: list[str] | None = None, quiet: bool = False, scheduler: str | None = None,
           db: str | None = None, due: str | None = None, late_penalty: str | None = None,
           security=None, grader=None, unsandboxed: bool = False) -> dict:
     """Grade the course's pending submissions on a Dask cluster; return {student: record}.
 
+    The arguments left out come from the course's settings (:mod:`autograder.settings`).
     Raises ClusterError (scheduler unreachable, workers of another version: nothing
     written) and GradebookUnavailable (the database went away: the students filed
     so far stay filed, the next run resumes). ``grader``: see :func:`cluster.run`.
     """
-    from autograder.grading import cluster
     from autograder import deadlines
+    from autograder.grading import cluster
 
     course = course.resolve()
-    rules = deadlines.policy(course, due, late_penalty)
+    options = settings.load(course)
+    if unsandboxed:
+        options.unsandboxed = True
+    workers = workers or options.workers
+    scheduler = scheduler or options.scheduler or None
+    rules = deadlines.policy(course, options, due, late_penalty)
     pending, found = pending_submissions(course, force, students)
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
     where = scheduler or f"a local cluster of {workers} worker(s)"
@@ -219,16 +225,16 @@ def grade(course: Path, *, workers: int = 1, force: bool = False,
         grading.start_fork_server()  # it loads nbgrader while the cluster starts
     tasks = tasks_for(course, pending)
     with cluster.engine(scheduler=scheduler, workers=workers, security=security) as client:
-        assets = cluster.load_assets(course, unsandboxed)
-        count = cluster.check_workers(client, assets.fingerprint, unsandboxed)
+        assets = cluster.load_assets(course, options)
+        count = cluster.check_workers(client, assets.fingerprint, options.unsandboxed)
         say(f"{count} worker(s) ready, course version {assets.fingerprint}"
-            + (", WITHOUT the kernel sandbox" if unsandboxed else ""))
-        url = gradebook.resolve_url(course, db)
+            + (", WITHOUT the kernel sandbox" if options.unsandboxed else ""))
+        url = settings.gradebook_url(course, db)
         gradebook.prepare(course, url, grading.template_course())
         if rules.due is not None:
             gradebook.set_due_date(url, rules.due)
         writer = ClassWriter(course, url, pending, tasks, rules.penalty_plugin(), say,
-                             unsandboxed)
+                             options.unsandboxed)
         cluster.run(client, tasks, assets, writer, grader)
     elapsed = time.monotonic() - writer.started
     say(f"graded {len(pending)} submissions in {elapsed:.1f} s "
@@ -239,17 +245,20 @@ def grade(course: Path, *, workers: int = 1, force: bool = False,
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--course", type=Path, default=None,
                         help="course folder (default: $NST_COURSE_ROOT or ./course)")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="local cluster: notebooks graded at a time (default 1)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="local cluster: notebooks graded at a time "
+                             "(default: c.NstGrader.workers, 1)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="grade on an existing Dask cluster, e.g. tcp://10.0.0.5:8786")
+                        help="grade on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
+                             "(default: c.NstGrader.scheduler)")
     parser.add_argument("--db", default=None, metavar="URL",
-                        help="gradebook: sqlite:///… or postgresql://user@host/db "
-                             "(default: $NST_GRADEBOOK_URL, else <course>/gradebook.db)")
+                        help="gradebook: sqlite:///… or postgresql://user@host/db (default: "
+                             "$NST_GRADEBOOK_URL, c.CourseDirectory.db_url, <course>/gradebook.db)")
     parser.add_argument("--due", default=None, metavar="DATE",
-                        help="due date, e.g. '2026-12-01 17:00 UTC' (default: grading.toml)")
+                        help="due date, e.g. '2026-12-01 17:00 UTC' (default: c.NstGrader.due)")
     parser.add_argument("--late-penalty", default=None, metavar="POLICY",
-                        help="none, zero, N%%/hour or N%%/day (default: grading.toml, else none)")
+                        help="none, zero, N%%/hour or N%%/day "
+                             "(default: c.NstGrader.late_penalty, none)")
     parser.add_argument("--force", action="store_true", help="grade again what is already graded")
     parser.add_argument("--unsandboxed", action="store_true",
                         help="grade without the kernel sandbox (only for work you trust; "
@@ -280,13 +289,11 @@ def command(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     if args.unsandboxed:
-        from autograder.sandbox import UNSANDBOXED_ENV
-
-        os.environ[UNSANDBOXED_ENV] = "1"
         print("grade: WARNING: grading WITHOUT the kernel sandbox (--unsandboxed): a submission "
               "can read and change what this user can. The report will say so.", file=sys.stderr)
     try:
-        grade(course, workers=max(1, args.workers), force=args.force, students=args.student,
+        grade(course, workers=args.workers and max(1, args.workers), force=args.force,
+              students=args.student,
               scheduler=args.scheduler, db=args.db, due=args.due, unsandboxed=args.unsandboxed,
               late_penalty=args.late_penalty, security=security_of(args))
     except (ClusterError, ValueError) as error:

@@ -1,34 +1,29 @@
 """nbgrader configuration for this course.
 
-Used by every `python -m autograder` command (they pass it explicitly) and
-by JupyterLab's formgrader when started with `make lab-instructor`.
-
-Knobs an instructor may want to turn are read from the environment, so one
-file serves the formgrader, the command line and the tests:
-
-* ``NST_COURSE_ROOT``   the course folder (default: ``notebooks/`` of the repo)
-* ``NST_CELL_TIMEOUT``  seconds one cell may run while grading (default 90)
-* ``NST_EXCHANGE``      the exchange folder (default: ``<course>/exchange``)
-* ``NST_MAX_OUTPUT_LINES`` lines of output kept per cell (default 200)
+Every course's ``nbgrader_config.py`` loads this file (``python -m autograder``
+writes one that does into a course folder that has none; ``make
+lab-instructor`` into ``notebooks/``), so the formgrader, plain nbgrader and
+the command line grade alike. Your own settings go in the course's file, after
+the line that loads this one: nbgrader's (``c.CourseDirectory.db_url``,
+``c.Exchange.root``, ...) and the grader's, ``c.NstGrader.*``
+(:mod:`autograder.settings`; ``python -m autograder config`` lists them).
 
 The meaning of every setting is explained in ``autograder/README.md``.
 """
 
-import os
 from pathlib import Path
 
-from autograder.grading.kernel_ahead import KERNEL_ARGUMENTS
-from autograder.grading.nbgrader_run import cell_timeout
+from autograder import settings
+from autograder.grading.kernels import KERNEL_ARGUMENTS
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 
-_REPO = Path(__file__).resolve().parent.parent
-_ROOT = os.environ.get("NST_COURSE_ROOT", str(_REPO / "notebooks"))
+_ROOT = settings.course_root(Path(__file__).resolve().parent.parent / "notebooks")
 
-c.CourseDirectory.root = _ROOT
+c.CourseDirectory.root = str(_ROOT)
 # A shared gradebook (PostgreSQL) for the formgrader, feedback and plain autograde.
-if os.environ.get("NST_GRADEBOOK_URL"):
-    c.CourseDirectory.db_url = os.environ["NST_GRADEBOOK_URL"]
+if settings.gradebook_override():
+    c.CourseDirectory.db_url = settings.gradebook_override()
 c.CourseDirectory.course_id = "nst-course"
 # Checkpoints, caches and the figures the notebooks save are never part of an assignment.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "output"]
@@ -37,7 +32,7 @@ c.CourseDirectory.max_file_size = 20_000  # kB
 
 # Students hand in through a folder inside the course unless told otherwise
 # (a shared JupyterHub sets NST_EXCHANGE to its common exchange folder).
-c.Exchange.root = os.environ.get("NST_EXCHANGE", str(Path(_ROOT) / "exchange"))
+c.Exchange.root = settings.exchange_override() or str(_ROOT / "exchange")
 c.Exchange.path_includes_course = True
 
 # What students get in place of a solution.
@@ -46,12 +41,11 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # ----------------------------------------------------------------- autograde
 # In grading mode (NBGRADER_EXECUTION is set) every notebook shrinks its heavy
-# work to seconds, so a generous per-cell limit never fails honest work, and
-# still ends an infinite loop: the kernel is interrupted, the cell records a
-# CellTimeoutError, and the remaining cells run.
-c.Execute.timeout = cell_timeout()
+# work to seconds, so a generous per-cell limit (c.NstGrader.cell_timeout, read by
+# the Execute step) never fails honest work, and still ends an infinite loop: the
+# kernel is interrupted, the cell records a CellTimeoutError, and the remaining
+# cells run.
 c.Execute.interrupt_on_timeout = True
-c.Execute.startup_timeout = 120
 # The grading kernels' arguments (no history, TensorFlow's C++ messages kept out of cell
 # outputs, short tracebacks): one list for the kernels nbgrader starts and those forked.
 c.Execute.extra_arguments = list(KERNEL_ARGUMENTS)
@@ -64,8 +58,8 @@ c.IgnorePattern.pattern = (
 )
 c.IgnorePattern.enabled = True
 
-# A million printed lines must not bloat the gradebook or the feedback.
-c.LimitOutput.max_lines = int(os.environ.get("NST_MAX_OUTPUT_LINES", "200"))
+# A million printed lines must not bloat the gradebook or the feedback: nbgrader's
+# LimitOutput, its lines per cell from c.NstGrader.max_output_lines.
 c.LimitOutput.max_traceback = 60
 
 # A deleted test cell comes back (graded as usual); edited test cells and
@@ -93,7 +87,7 @@ c.Autograde.autograde_preprocessors = [
     "autograder.preprocessors.execute.SealedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "nbgrader.preprocessors.LimitOutput",
+    "autograder.preprocessors.output_bounds.LimitOutputLines",
     "autograder.preprocessors.judge.JudgeGradedCells",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",

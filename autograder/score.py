@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from functools import partial
 from pathlib import Path
@@ -65,9 +64,8 @@ def command(args: argparse.Namespace) -> int:
         for problem in problems:
             print("score:", problem, file=sys.stderr)
         return 2
-    _sandbox_or_say_why()
     try:
-        result = autograde_one(list(args.notebooks))
+        result = autograde_one(list(args.notebooks), options=_sandbox_or_say_why())
     except GradingFailure as failure:
         print(f"score: {failure}", file=sys.stderr)
         return 1
@@ -78,16 +76,19 @@ def command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sandbox_or_say_why() -> None:
-    """Scoring one's own work may run without the sandbox; say so when it does."""
-    from autograder import sandbox
+def _sandbox_or_say_why():
+    """The grader's settings for one's own work, which may run without the sandbox: it
+    says so when it does."""
+    from autograder import sandbox, settings
 
+    options = settings.load()
     available, reason = sandbox.sandbox_available()
-    if not available and not sandbox.opted_out():
-        os.environ[sandbox.UNSANDBOXED_ENV] = "1"
+    if not available and not options.unsandboxed:
+        options.unsandboxed = True
         print(f"score: no sandbox on this machine ({reason}); your notebooks run without one. "
               "That is fine for your own work; never grade other people's work this way.",
               file=sys.stderr)
+    return options
 
 
 if __name__ == "__main__":

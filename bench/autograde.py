@@ -56,7 +56,7 @@ def baseline(course: Path) -> float:
     shutil.copytree(template / "source", course / "source")
     grading.copy_gradebook(template / "gradebook.db", course / "gradebook.db")
     grading.link_config(course)
-    env = grading.course_env(course)
+    env = grading.course_env()
     started = time.monotonic()
     result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", config.ASSIGNMENT_ID,
                              "--create"], cwd=course, env=env, capture_output=True, text=True)

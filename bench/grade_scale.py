@@ -36,8 +36,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from autograder import gradebook, samples  # noqa: E402
 from autograder.grading import cluster  # noqa: E402
-from autograder import gradebook, samples
 from autograder.grading.jobs import template_course  # noqa: E402
 from autograder.grade import grade  # noqa: E402
 

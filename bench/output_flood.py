@@ -85,7 +85,7 @@ def make_course(root: Path, students: dict[str, str]) -> Path:
 
 def nbgrader(course: Path, *args: str) -> tuple[int, str]:
     """Run nbgrader in ``course``; its peak resident memory (kB) and its output."""
-    env = course_env(course)
+    env = course_env()
     env.pop("NST_UNSANDBOXED", None)
     env.pop("NST_GRADEBOOK_URL", None)
     done = subprocess.run([sys.executable, "-c", MEASURED, *args], cwd=course, env=env,

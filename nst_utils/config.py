@@ -162,6 +162,54 @@ WEIGHTS_ENV_VAR = "NST_VGG19_WEIGHTS"
 RANDOM_WEIGHTS_SEED = 0
 
 
+# --------------------------------------------------------------------------
+# What the environment may override on the learner's side: every NST_* variable
+# of nst_utils is read here and nowhere else (the grader's are read in
+# autograder/settings.py). NST_HOME and NST_OUTPUT_DIR are read above.
+# --------------------------------------------------------------------------
+#: Another address to download the weights from (a mirror; tests use a server on 127.0.0.1).
+WEIGHTS_URL_ENV_VAR = "NST_VGG19_URL"
+#: "0": the Keras model and TensorFlow's own gradients; "1": the faster pass
+#: (:mod:`nst_utils.vgg_pass`), even where a GPU computes; unset: the pass where no GPU computes.
+FAST_GRADIENT_ENV_VAR = "NST_FAST_GRADIENT"
+#: "0": trace a fresh compiled step for every run and paint every run again (how the
+#: engine worked before compiled steps and finished runs were kept).
+REUSE_ENV_VAR = "NST_REUSE_COMPILED"
+#: "0": ``make demo`` does not download the pretrained weights.
+DEMO_FETCH_ENV_VAR = "NST_DEMO_FETCH"
+
+
+def _said(variable: str) -> str:
+    return os.environ.get(variable, "").strip()
+
+
+def weights_file() -> str | None:
+    """The weight file ``$NST_VGG19_WEIGHTS`` names, if set."""
+    return _said(WEIGHTS_ENV_VAR) or None
+
+
+def weights_url() -> str:
+    """Where the weights are downloaded from: ``$NST_VGG19_URL``, else Keras's server."""
+    return _said(WEIGHTS_URL_ENV_VAR) or KERAS_WEIGHTS_URL
+
+
+def fast_gradient_choice() -> bool | None:
+    """``$NST_FAST_GRADIENT`` as True or False; None when it leaves the choice to the engine."""
+    chosen = _said(FAST_GRADIENT_ENV_VAR)
+    return None if chosen not in ("0", "1") else chosen == "1"
+
+
+def reuse_compiled() -> bool:
+    """Whether the engine keeps compiled steps, activations and finished runs
+    (``$NST_REUSE_COMPILED``, on unless "0", "false" or "no")."""
+    return _said(REUSE_ENV_VAR).lower() not in ("0", "false", "no")
+
+
+def demo_fetch() -> bool:
+    """Whether ``make demo`` may download the weights (``$NST_DEMO_FETCH``, on unless "0")."""
+    return _said(DEMO_FETCH_ENV_VAR) != "0"
+
+
 def grading_mode() -> bool:
     """True while nbgrader executes a notebook (it sets ``NBGRADER_EXECUTION``)."""
     return bool(os.environ.get("NBGRADER_EXECUTION"))

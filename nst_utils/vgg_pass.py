@@ -30,16 +30,16 @@ off (the Keras model is used instead) and ``NST_FAST_GRADIENT=1`` forces it on.
 
 from __future__ import annotations
 
-import os
 import weakref
 from typing import Any, NamedTuple
 
+from nst_utils import config
 from nst_utils._tf import tf
 
 __all__ = ["VggPass", "supports", "wanted", "ENV_VAR"]
 
 #: "0": the Keras model and TensorFlow's own gradients; "1": this pass, even where a GPU computes.
-ENV_VAR = "NST_FAST_GRADIENT"
+ENV_VAR = config.FAST_GRADIENT_ENV_VAR
 _WEIGHTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -48,9 +48,9 @@ def wanted() -> bool:
 
     Its speed is measured on CPUs; on a GPU, cuDNN's own gradients are the tuned path.
     """
-    chosen = os.environ.get(ENV_VAR, "").strip()
-    if chosen in ("0", "1"):
-        return chosen == "1"
+    chosen = config.fast_gradient_choice()
+    if chosen is not None:
+        return chosen
     return not tf.config.list_physical_devices("GPU")
 
 

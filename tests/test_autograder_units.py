@@ -43,12 +43,14 @@ def test_configuration_loads_with_the_course_settings():
     result = _run_python("""
         from traitlets.config.loader import PyFileConfigLoader
         import json
+        from autograder.preprocessors.execute import SealedExecute
+        from autograder.preprocessors.output_bounds import LimitOutputLines
         cfg = PyFileConfigLoader("nbgrader_config.py", path="autograder").load_config()
         print(json.dumps({
-            "timeout": cfg.Execute.timeout,
+            "timeout": SealedExecute(config=cfg).timeout,
             "args": cfg.Execute.extra_arguments,
             "missing": cfg.OverwriteCells.add_missing_cells,
-            "lines": cfg.LimitOutput.max_lines,
+            "lines": LimitOutputLines(config=cfg).max_lines,
             "autograde": cfg.Autograde.autograde_preprocessors,
             "exchange": cfg.Exchange.root,
         }))
@@ -245,16 +247,24 @@ def test_pages_made_for_browsers_run_nothing_a_kernel_or_a_learner_wrote(templat
 
 
 def test_a_fractional_memory_limit_is_one_setting_read_alike_everywhere():
-    """NST_MEMORY_LIMIT_GB=1.5 is a valid limit: the grading commands start with it, and the
-    nbgrader process and the kernels' sandbox both get 1.5 GiB."""
+    """NST_MEMORY_LIMIT_GB=1.5 is a valid limit: the grading commands start with it, the
+    settings say where it came from, and the nbgrader process and the kernels' sandbox
+    both get 1.5 GiB."""
     env = dict(os.environ, NST_MEMORY_LIMIT_GB="1.5")
     started = subprocess.run([sys.executable, "-m", "autograder", "score", "--help"],
                              capture_output=True, text=True, env=env)
     assert started.returncode == 0, started.stderr[-2000:]
+    shown = subprocess.run([sys.executable, "-m", "autograder", "config"],
+                           capture_output=True, text=True, env=env)
+    assert "c.NstGrader.memory_limit_gb = 1.5    [$NST_MEMORY_LIMIT_GB]" in shown.stdout, shown
     limits = subprocess.run([sys.executable, "-c", textwrap.dedent("""
-        from autograder.grading import nbgrader_run
+        import resource
+        from autograder import settings
+        from autograder.grading.nbgrader_run import _memory_limiter
         from autograder.sandbox import Limits
-        print(nbgrader_run.MEMORY_LIMIT, Limits.from_env().rlimits()["RLIMIT_AS"])
+        options = settings.load()
+        _memory_limiter(options)()
+        print(resource.getrlimit(resource.RLIMIT_AS)[0], Limits.of(options).rlimits()["RLIMIT_AS"])
     """)], capture_output=True, text=True, env=env)
     assert limits.returncode == 0, limits.stderr[-2000:]
     assert limits.stdout.split() == [str(int(1.5 * 2**30))] * 2

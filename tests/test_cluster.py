@@ -130,7 +130,7 @@ def test_an_unreachable_scheduler_is_named_and_nothing_is_written(tmp_path, caps
 def _course_version(root: Path) -> str:
     """The course version a worker installed from ``root`` reports."""
     done = subprocess.run([sys.executable, "-c",
-                           "from autograder import cluster; print(cluster.fingerprint())"],
+                           "from autograder.grading import cluster; print(cluster.fingerprint())"],
                           cwd=root, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(root)})
     assert done.returncode == 0, done.stderr[-2000:]

@@ -109,7 +109,7 @@ def test_a_kernel_is_staged_the_reference_functions_its_notebook_imports_and_no_
 
 
 def test_a_class_secret_is_made_once_and_kept(tmp_path, monkeypatch):
-    monkeypatch.delenv(cases.SECRET_ENV, raising=False)
+    monkeypatch.delenv("NST_GRADING_SECRET", raising=False)
     secret = cases.course_secret(tmp_path)
     assert secret == cases.course_secret(tmp_path) and len(secret) >= 32
     assert (tmp_path / cases.SECRET_FILE).stat().st_mode & 0o077 == 0

@@ -78,7 +78,7 @@ def _course(root: Path, students: dict, scramble: bool = False) -> Path:
 
 
 def _nbgrader(course: Path, *args: str) -> str:
-    env = {**course_env(course), **ENV}
+    env = {**course_env(), **ENV}
     env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), env.get("PYTHONPATH", "")])
     env.pop("NST_UNSANDBOXED", None)
     env.pop("NST_GRADEBOOK_URL", None)

@@ -60,7 +60,17 @@ class Assets:
     notebooks: dict  # graded source notebook name -> bytes
     fingerprint: str  # the course version of the client (see :func:`fingerprint`)
     secret: bytes  # the class's grading secret (never read from the course by a worker)
-    unsandboxed: bool = False  # grade without the kernel sandbox (trusted work only)
+    settings: dict  # the grader's settings of the client (autograder.settings), by name
+
+    @property
+    def unsandboxed(self) -> bool:  # grade without the kernel sandbox (trusted work only)
+        return bool(self.settings.get("unsandboxed"))
+
+    def options(self):
+        """The client's settings, as a worker grades with them (its own environment aside)."""
+        from autograder.settings import NstGrader
+
+        return NstGrader(environ={}, **self.settings)
 
 
 @functools.lru_cache(maxsize=1)
@@ -73,12 +83,13 @@ def fingerprint() -> str:
     return assets_version()
 
 
-def load_assets(course: Path, unsandboxed: bool = False) -> Assets:
+def load_assets(course: Path, options) -> Assets:
+    """What the workers need to grade ``course`` with the grader's settings ``options``."""
     from autograder.grading.cases import course_secret
     from autograder.grading.template import source_notebooks
 
     return Assets({p.name: p.read_bytes() for p in source_notebooks()}, fingerprint(),
-                  course_secret(course), unsandboxed)
+                  course_secret(course), options.values())
 
 
 def can_start_processes() -> bool:
@@ -99,16 +110,13 @@ def sandbox_status() -> tuple[bool, str]:
 def grade_submission_on_worker(tasks: list, assets: Assets) -> list[dict]:
     """Run on a Dask worker: grade one student's notebooks, one at a time, their kernels
     forked by one sandbox that imports TensorFlow once (:mod:`autograder.grading.kernels`)."""
-    from autograder.grading import jobs as course
-    from autograder.sandbox import UNSANDBOXED_ENV
+    from autograder.grading import jobs
 
     if fingerprint() != assets.fingerprint:
         raise CourseVersionMismatch(
             f"a worker runs course version {fingerprint()}, the client {assets.fingerprint}: "
             "install the same course package on every worker and restart the workers")
     os.environ.update(THREAD_ENV)
-    if assets.unsandboxed:
-        os.environ[UNSANDBOXED_ENV] = "1"
     seconds, last = {}, [time.monotonic()]
 
     def timed(index, *_):  # each notebook's share of the wall time, in the order they end
@@ -117,10 +125,10 @@ def grade_submission_on_worker(tasks: list, assets: Assets) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="nst-task-") as tmp:
         for name, data in assets.notebooks.items():
             (Path(tmp) / name).write_bytes(data)
-        template = course.template_course(Path(tmp))
-        outcomes = course.run_jobs(list(tasks), workers=1, template=template,
-                                   secret=assets.secret, on_done=timed,
-                                   on_start=lambda _index, task: announce(task))
+        template = jobs.template_course(Path(tmp))
+        outcomes = jobs.run_jobs(list(tasks), workers=1, template=template,
+                                 secret=assets.secret, on_done=timed, options=assets.options(),
+                                 on_start=lambda _index, task: announce(task))
     return [{"student": task.student, "name": task.name, "result": outcome.result.as_json(),
              "rows": outcome.rows, "autograded": outcome.autograded,
              "seconds": seconds.get(index, 0.0), "host": os.uname().nodename}

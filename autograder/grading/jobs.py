@@ -31,10 +31,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder import settings
 from autograder.grading import cases
 from autograder.grading.nbgrader_run import (JOB_ENV, course_env, kill_orphans, kill_tagged,  # noqa: F401
-                                     link_config, notebook_timeout, run_nbgrader,
-                                     spawn_nbgrader, start_fork_server)
+                                             link_config, run_nbgrader, spawn_nbgrader,
+                                             start_fork_server)
 from autograder.grading.results import (GRADED_NOTEBOOKS, NotebookResult, SubmissionResult,  # noqa: F401
                                 dedupe, gradebook_rows, read_results,
                                 write_json)
@@ -116,7 +117,8 @@ class _Prepared:
     digest: str
     sets: dict  # the cases; their answers are added by :meth:`answered`
     token: str
-    kernel: object = None  # its kernel forked ahead (forked_kernels.ForkedKernel), if any
+    kernel: dict | None = None  # its kernel, forked by the submission's factory, if any
+    factory: object = None  # that factory (kernels.KernelFactory)
 
     @classmethod
     def of(cls, task: GradingTask, secret: bytes) -> _Prepared:
@@ -134,21 +136,23 @@ class _Prepared:
             source = template / "source" / config.ASSIGNMENT_ID
             self.kernel = factory.kernel(self.task.name, lambda folder: staging.stage(
                 folder, self.task.name, source, self.sets))
+            self.factory = factory if self.kernel is not None else None
 
     def answered(self, template: Path) -> dict:
         """The cases with the reference's answers (TensorFlow, once per process)."""
         return cases.answer(self.sets, _reference(template))
 
     def close(self) -> None:
-        if self.kernel is not None:
-            self.kernel.close()
-            self.kernel = None
+        """The notebook is graded: its kernel's leftovers end (before any next staging)."""
+        if self.factory is not None:
+            self.factory.release()
+            self.factory = self.kernel = None
 
 
 class _Running:
     """A notebook being graded by nbgrader, in its private course."""
 
-    def __init__(self, prepared: _Prepared, template: Path):
+    def __init__(self, prepared: _Prepared, template: Path, options: settings.NstGrader):
         task = self.task = prepared.task
         self.prepared = prepared
         self.tmp = tempfile.TemporaryDirectory(prefix="nst-grade-")
@@ -164,19 +168,14 @@ class _Running:
         cases.save(prepared.answered(template), cases_file, prepared.digest)
         self.log = self.course / "nbgrader.log"
         self.token = prepared.token
-        from autograder.preprocessors.execute import CASES_ENV
-        from autograder.grading.kernel_ahead import AHEAD_ENV
-
-        env = {CASES_ENV: str(cases_file), JOB_ENV: self.token}
-        handover = self.course / "kernel-ahead.json"
+        job = [f"c.SealedExecute.cases_file = {str(cases_file)!r}"]
         if prepared.kernel is not None:
-            env[AHEAD_ENV] = str(handover)
+            job.append(f"c.SealedExecute.forked_kernel = {prepared.kernel!r}")
+        link_config(self.course, options, tuple(job))
         argv = ["autograde", config.ASSIGNMENT_ID, "--student", task.student,
                 "--notebook", Path(task.name).stem, "--force"]
-        self.process = spawn_nbgrader(argv, self.course, self.log, env)
-        if prepared.kernel is not None:  # while nbgrader starts
-            prepared.kernel.handover(handover)
-        self.deadline = time.monotonic() + notebook_timeout()
+        self.process = spawn_nbgrader(argv, self.course, self.log, {JOB_ENV: self.token}, options)
+        self.deadline = time.monotonic() + options.notebook_seconds()
         self.status: int | None = None
 
     def poll(self) -> bool:
@@ -247,8 +246,9 @@ def _infrastructure_error(log: str) -> str | None:
 
 def run_jobs(jobs: list, *, workers: int = 1, template: Path | None = None,
              keep: Path | None = None, on_done=None, secret: bytes | None = None,
-             on_start=None) -> list:
-    """Grade notebooks (:class:`GradingTask` or :class:`NotebookJob`), ``workers`` at a time.
+             on_start=None, options: settings.NstGrader | None = None) -> list:
+    """Grade notebooks (:class:`GradingTask` or :class:`NotebookJob`), ``workers`` at a time,
+    with the grader's settings ``options`` (default: this course's, overrides applied).
 
     Returns a :class:`TaskOutcome` per job, in job order. ``keep`` receives each
     autograded notebook under ``keep/<student>/``; ``on_done(index, job,
@@ -258,6 +258,7 @@ def run_jobs(jobs: list, *, workers: int = 1, template: Path | None = None,
     start_fork_server()  # nbgrader loads in the background while the references are computed
     template = template or template_course()
     secret = secret or default_secret()
+    options = options or settings.load()
     tasks = [job.task() if isinstance(job, NotebookJob) else job for job in jobs]
     outcomes: list = [None] * len(tasks)
     pending, running = list(enumerate(tasks)), []
@@ -271,7 +272,7 @@ def run_jobs(jobs: list, *, workers: int = 1, template: Path | None = None,
         if on_done:
             on_done(index, jobs[index], outcome.result, outcome.rows)
 
-    factories = _Factories(template)
+    factories = _Factories(options)
     with SLOTS.taken(max(1, workers)):
         try:
             while pending or running:
@@ -284,7 +285,7 @@ def run_jobs(jobs: list, *, workers: int = 1, template: Path | None = None,
                     else:
                         prepared = _Prepared.of(task, secret)
                         prepared.fork_kernel(template, factories.of(task.student))
-                        running.append((index, _Running(prepared, template)))
+                        running.append((index, _Running(prepared, template, options)))
                 factories.start_next(pending)
                 for item in [item for item in running if item[1].poll()]:
                     running.remove(item)
@@ -298,10 +299,6 @@ def run_jobs(jobs: list, *, workers: int = 1, template: Path | None = None,
                 run.cleanup()
             factories.close()
     return outcomes
-
-
-#: Set to 0 to let nbgrader start every kernel itself (no kernel factory).
-AHEAD_SWITCH = "NST_KERNELS_AHEAD"
 
 
 class _Slots:
@@ -335,20 +332,25 @@ class _Factories:
     started when its first notebook is due (or ahead, onto a spare core) and ended after
     its last."""
 
-    def __init__(self, template: Path):
+    def __init__(self, options: settings.NstGrader):
         from autograder import sandbox
 
-        switched_off = os.environ.get(AHEAD_SWITCH, "1").strip() in ("0", "no", "false")
-        self._on = not (switched_off or sandbox.opted_out() or not sandbox.sandbox_available()[0])
-        self._env = {**course_env(template), **_kernel_env()}
+        self._options = options
+        self._on = options.kernels_ahead and not options.unsandboxed \
+            and sandbox.sandbox_available()[0]
+        self._env = {**course_env(), **_kernel_env()}
         self._running: dict[str, object] = {}
 
     def of(self, student: str, start: bool = True):
         """The student's factory (None without a sandbox, or if it could not start)."""
         if self._on and start and student not in self._running:
             from autograder.grading.kernels import KernelFactory
+            from autograder.sandbox.mounts import Limits
 
-            self._running[student] = KernelFactory.start(self._env)
+            options = self._options
+            self._running[student] = KernelFactory.start(
+                self._env, Limits.of(options), start_timeout=options.kernel_start_timeout,
+                cleanup_timeout=options.kernel_cleanup_timeout)
         return self._running.get(student)
 
     def start_next(self, pending: list) -> None:
@@ -402,13 +404,15 @@ def submission_jobs(files: list[Path], student: str, *, all_graded: bool = False
 
 
 def autograde_one(files: list[Path], student: str = "learner", *, workers: int | None = None,
-                  template: Path | None = None) -> SubmissionResult:
+                  template: Path | None = None, options: settings.NstGrader | None = None
+                  ) -> SubmissionResult:
     """Autograde the notebooks of one submission; its graded notebooks run side by side."""
     from autograder.grading import tamper
 
     started = time.monotonic()
     jobs, ungraded = submission_jobs(files, student)
-    outcomes = run_jobs(jobs, workers=workers or default_workers(), template=template)
+    outcomes = run_jobs(jobs, workers=workers or default_workers(), template=template,
+                        options=options)
     by_name = {outcome.result.notebook: outcome.result for outcome in outcomes}
     for name in ungraded:
         path = next(Path(p) for p in files if Path(p).name == name)

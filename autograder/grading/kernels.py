@@ -3,20 +3,37 @@
 Most of a graded notebook's cost is its kernel importing TensorFlow (3-4 of its
 5-6 CPU-seconds). So a grading run gives each submission one sandbox (the
 same bubblewrap sandbox, limits and cgroup as a single kernel's), whose
-first process, :mod:`nst_utils.grading.kernel_factory`, imports TensorFlow and then
-forks a fresh kernel for each of the submission's notebooks in turn.
-nbgrader's Execute adopts that kernel (:mod:`autograder.grading.kernel_ahead`).
+first process, :mod:`nst_utils.grading.kernel_factory`, imports TensorFlow and
+then forks a fresh kernel for each of the submission's notebooks in turn.
+
+How a notebook's nbgrader job gets its kernel, with nothing to wait for but
+the kernel itself:
+
+1. the grading process chooses the kernel's connection (IPC sockets in the
+   sandbox's ``/run/nst-kernel``, a fresh key) and asks the factory to fork a
+   kernel with it (:meth:`KernelFactory.kernel`), without waiting;
+2. it writes that connection into the private course's nbgrader
+   configuration (``c.SealedExecute.forked_kernel``), which no kernel can
+   read, and starts nbgrader;
+3. nbgrader's Execute adopts the kernel (:class:`AdoptedKernelManager`):
+   it connects and waits for the kernel to answer, as it waits for any
+   kernel it starts; the kernel, before it answers anything, left its PID
+   beside its sockets, so Execute can tell whether it lives and end it.
+
+If the kernel never comes (the factory could not fork it, or died), Execute
+starts a sandboxed kernel of its own instead, as it does when no kernel was
+forked. Every kernel, forked or not, gets :data:`KERNEL_ARGUMENTS`.
 
 Why a notebook still cannot see what decides its score:
 
 * one sandbox per submission: another student's work is never inside it;
 * one kernel at a time, in the course's notebook order. Before the next
   notebook's staging (the reference functions it imports from the notebooks
-  *before* it, and its cases' inputs) is put at ``/staging``, the previous notebook's verdicts
-  are final (its nbgrader job has ended) and the factory has ended every
-  process the previous kernel left and emptied every writable place. So no
-  kernel ever sees the reference of its own notebook, which only the staging
-  of a *later* notebook holds;
+  *before* it, and its cases' inputs) is put at ``/staging``, the previous
+  notebook's verdicts are final (its nbgrader job has ended) and the factory
+  has ended every process the previous kernel left and emptied every
+  writable place. So no kernel ever sees the reference of its own notebook,
+  which only the staging of a *later* notebook holds;
 * the factory runs no learner code; if a kernel harms it (kills it), the
   submission's later notebooks get a fresh sandbox each, as before.
 """
@@ -28,24 +45,46 @@ import json
 import os
 import select
 import shutil
+import signal
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
 
+from autograder.sandbox.files import read_scratch_file
+from autograder.sandbox.kernel import SandboxedKernelManager
+from autograder.sandbox.mounts import Limits, SCRATCH, SOCKETS
 from nst_utils import config
 
-from .kernel_ahead import KERNEL_ARGUMENTS, PORTS, alive, write_handover
-from autograder.sandbox.kernel import START_TIMEOUT_S, SandboxedKernelManager
-from autograder.sandbox.mounts import SOCKETS
+#: The arguments of every grading kernel, whoever starts it: nbgrader's Execute passes them
+#: to the kernels it starts (``c.Execute.extra_arguments``), the kernel factory to those it
+#: forks, so a notebook's outputs do not depend on which started its kernel.
+KERNEL_ARGUMENTS = (
+    # No history database: kernels run in parallel and must not share a SQLite file.
+    "--HistoryManager.hist_file=:memory:",
+    "--HistoryManager.enabled=False",
+    # TensorFlow's C++ start-up messages go to the kernel's own stderr, not to the
+    # cell's output, where nbgrader would count them as a failure.
+    "--IPKernelApp.capture_fd_output=False",
+    # Short tracebacks: a learner's error is easier to read in the feedback.
+    "--InteractiveShell.xmode=Minimal",
+)
+PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+#: Where a forked kernel leaves its PID (in the sandbox's PID namespace), beside its
+#: sockets, before it answers anything; "0" if the factory could not fork it.
+PID_FILE = "{socket}.pid"
 
-#: How long the factory may take to fork a kernel (the first waits for its imports).
-REPLY_TIMEOUT_S = START_TIMEOUT_S
-#: How long it may take to end what a kernel left behind.
-END_TIMEOUT_S = 10
+
+def alive(pid: int | None) -> bool:
+    """Whether process ``pid`` (as this process sees it) runs, and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError, TypeError):
+        return False
+    return state not in ("Z", "X")
 
 
+# ------------------------------------------------------------ the factory
 class _FactoryManager(SandboxedKernelManager):
     """The sandbox of :mod:`nst_utils.grading.kernel_factory`, talking over two pipes."""
 
@@ -74,18 +113,23 @@ class _FactoryManager(SandboxedKernelManager):
 class KernelFactory:
     """One submission's sandbox, forking a kernel per graded notebook, in order."""
 
-    def __init__(self, km: _FactoryManager, loop, staging: tempfile.TemporaryDirectory):
+    def __init__(self, km: _FactoryManager, loop, staging: tempfile.TemporaryDirectory,
+                 reply_timeout: float, cleanup_timeout: float):
         self._km, self._loop, self._staging = km, loop, staging
+        self._reply_timeout, self._cleanup_timeout = reply_timeout, cleanup_timeout
         self._last = -1  # the course index of the last notebook it forked a kernel for
+        self._asked = 0  # requests not answered yet
         self._busy, self._broken = False, False
 
     @classmethod
-    def start(cls, env: dict) -> KernelFactory | None:
+    def start(cls, env: dict, limits: Limits | None = None, *, start_timeout: float = 120,
+              cleanup_timeout: float = 10) -> KernelFactory | None:
         """Start it (it imports TensorFlow meanwhile); None if the sandbox did not start."""
         staging = tempfile.TemporaryDirectory(prefix="nst-staging-")
         loop = asyncio.new_event_loop()
-        km = _FactoryManager(Path(staging.name))
-        factory = cls(km, loop, staging)
+        km = _FactoryManager(Path(staging.name), limits=limits or Limits(),
+                             start_timeout=start_timeout)
+        factory = cls(km, loop, staging, start_timeout, cleanup_timeout)
         try:
             loop.run_until_complete(km.start_kernel(cwd=staging.name, env=env))
         except Exception:  # noqa: BLE001 - its notebooks start kernels of their own
@@ -93,8 +137,9 @@ class KernelFactory:
             return None
         return factory
 
-    def kernel(self, name: str, stage) -> ForkedKernel | None:
-        """Ask for the kernel of notebook ``name``, ``stage(folder)`` filling its scratch.
+    def kernel(self, name: str, stage) -> dict | None:
+        """Ask for the kernel of notebook ``name``, ``stage(folder)`` filling its scratch;
+        return what adopting it takes (``c.SealedExecute.forked_kernel``).
 
         None if the factory cannot serve it: busy with another notebook, broken, or
         ``name`` does not come after the notebooks it served.
@@ -110,10 +155,12 @@ class KernelFactory:
         connection = {"transport": "ipc", "ip": f"{SOCKETS}/{socket}", "key": uuid.uuid4().hex,
                       "signature_scheme": "hmac-sha256",
                       **{port: n for n, port in enumerate(PORTS, start=1)}}
-        if not self._send({"op": "fork", "connection": connection, "argv": list(KERNEL_ARGUMENTS)}):
+        if not self._send({"op": "fork", "connection": connection,
+                           "argv": list(KERNEL_ARGUMENTS)}):
             return None
         self._busy, self._last = True, index
-        return ForkedKernel(self, name, socket, connection)
+        return {"notebook": name, "sandbox_pid": self.sandbox_pid, "socket": socket,
+                **connection}
 
     def _restage(self, stage) -> None:
         folder = Path(self._staging.name)
@@ -121,17 +168,18 @@ class KernelFactory:
             shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
         stage(folder)
 
-    def reply(self, timeout: float = REPLY_TIMEOUT_S) -> dict | None:
-        """The factory's answer to the last request: one short JSON line within ``timeout``
-        (None, and the factory broken, if it does not come)."""
+    def _reply(self, timeout: float) -> dict | None:
+        """The factory's answer to the oldest unanswered request: one short JSON line within
+        ``timeout`` (None, and the factory broken, if it does not come)."""
         data, deadline = b"", time.monotonic() + timeout
         while not data.endswith(b"\n") and len(data) < 4096:
             left = deadline - time.monotonic()
             ready = select.select([self._km.replies], [], [], max(left, 0))[0] if left > 0 else []
-            chunk = os.read(self._km.replies, 4096) if ready else b""
+            chunk = os.read(self._km.replies, 1) if ready else b""
             if not chunk:
                 break
             data += chunk
+        self._asked -= 1
         try:
             answer = json.loads(data)
         except ValueError:
@@ -142,6 +190,7 @@ class KernelFactory:
     def _send(self, request: dict) -> bool:
         try:
             os.write(self._km.requests, (json.dumps(request) + "\n").encode())
+            self._asked += 1
             return True
         except OSError:
             self._broken = True
@@ -149,10 +198,13 @@ class KernelFactory:
 
     def release(self) -> None:
         """The notebook is graded: end what its kernel left, before any next staging."""
-        if self._busy:
-            ended = self._send({"op": "end"}) and (self.reply(END_TIMEOUT_S) or {}).get("ended")
-            self._broken = self._broken or not ended
-            self._busy = False
+        if not self._busy:
+            return
+        self._busy = False
+        if self._asked and self._reply(self._reply_timeout) is None:  # the fork's answer
+            return
+        ended = self._send({"op": "end"}) and (self._reply(self._cleanup_timeout) or {}).get("ended")
+        self._broken = self._broken or not ended
 
     @property
     def sandbox_pid(self) -> int | None:
@@ -175,53 +227,84 @@ class KernelFactory:
             self._staging.cleanup()
 
 
+# ---------------------------------------------------- in nbgrader's Execute
+class AdoptedKernelManager(SandboxedKernelManager):
+    """The kernel the grading process had forked for this notebook, as nbgrader's Execute
+    drives it: started is connected; alive while it (once known) or its sandbox lives."""
 
-class ForkedKernel:
-    """A kernel the factory forked for one notebook, waiting to be adopted."""
+    def __init__(self, forked: dict, **kwargs):
+        super().__init__(kernel_name="python3", **kwargs)
+        self._forked = forked
+        self._adopted = False
+        self._process: int | None = None  # a /proc/<pid> directory of the kernel, once known
 
-    def __init__(self, factory: KernelFactory, name: str, socket: str, connection: dict):
-        self.name, self._factory = name, factory
-        self._socket, self._connection = socket, connection
-        self._handing: threading.Thread | None = None
+    async def _async_start_kernel(self, **kw):
+        forked = self._forked
+        self.sandbox_pid = int(forked["sandbox_pid"])
+        flags = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
+        root = f"/proc/{self.sandbox_pid}/root"
+        self.scratch_fd = os.open(root + SCRATCH, flags)
+        self._socket_fd = os.open(root + SOCKETS, flags)
+        self.load_connection_info({
+            "transport": "ipc", "ip": f"/proc/self/fd/{self._socket_fd}/{forked['socket']}",
+            "key": str(forked["key"]).encode(), "signature_scheme": forked["signature_scheme"],
+            **{port: int(forked[port]) for port in PORTS}})
+        self._adopted = True
 
-    def handover(self, path: Path) -> None:
-        """Write what adopting the kernel needs (never shown to a kernel) once it exists,
-        in the background: the nbgrader job waits for the file, this process goes on."""
-        self._handing = threading.Thread(target=self._hand_over, args=(path,), daemon=True)
-        self._handing.start()
+    start_kernel = _async_start_kernel
 
-    def _hand_over(self, path: Path) -> None:
-        pid = None
+    def identify(self) -> bool:
+        """Find the kernel's process from the PID it left before answering (call once it has
+        answered, before any cell runs); False if it left none."""
+        if self._process is not None:
+            return True
+        text = read_scratch_file(self._socket_fd, PID_FILE.format(socket=self._forked["socket"]),
+                                 32) if self._socket_fd is not None else None
+        pid = text.strip().decode() if text else ""
+        if not pid.isdigit() or pid == "0":
+            return False
         try:
-            reply = self._factory.reply()
-            pid = _host_pid(self._factory.sandbox_pid, reply.get("pid")) if reply else None
-        finally:  # without a kernel, the job starts its own (at once: it waits for this file)
-            described = {"notebook": self.name if pid else None,
-                         "pid": self._factory.sandbox_pid, "kernel_pid": pid,
-                         "socket": self._socket, "kernel_name": "python3", **self._connection}
-            write_handover(path, described)
-
-    def close(self) -> None:
-        """The notebook is graded: its kernel's leftovers end (before any next staging)."""
-        if self._handing is not None:
-            self._handing.join()
-        self._factory.release()
-
-
-def _host_pid(sandbox_pid: int | None, inner: int | None) -> int | None:
-    """The host's PID of process ``inner`` of the sandbox whose init is ``sandbox_pid``."""
-    try:
-        namespace = os.readlink(f"/proc/{sandbox_pid}/ns/pid")
-    except (OSError, TypeError):
-        return None
-    for entry in os.listdir("/proc"):
-        try:
-            if not entry.isdigit() or os.readlink(f"/proc/{entry}/ns/pid") != namespace:
-                continue
-            status = Path(f"/proc/{entry}/status").read_text()
+            self._process = os.open(f"/proc/{self.sandbox_pid}/root/proc/{pid}",
+                                    os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         except OSError:
-            continue
-        line = next((x for x in status.splitlines() if x.startswith("NSpid:")), "")
-        if line.split()[-1:] == [str(inner)]:
-            return int(entry)
-    return None
+            return False
+        return True
+
+    def _kernel_runs(self) -> bool:
+        try:
+            fd = os.open("stat", os.O_RDONLY | os.O_CLOEXEC, dir_fd=self._process)
+            try:
+                state = os.read(fd, 512).decode().rsplit(")", 1)[1].split()[0]
+            finally:
+                os.close(fd)
+        except (OSError, IndexError):
+            return False
+        return state not in ("Z", "X")
+
+    @property
+    def has_kernel(self) -> bool:
+        if not (self._adopted and alive(self.sandbox_pid)):
+            return False
+        if self._process is None:  # not forked yet, or it says it could not be
+            text = read_scratch_file(self._socket_fd, PID_FILE.format(
+                socket=self._forked["socket"]), 32) if self._socket_fd is not None else None
+            return text is None or text.strip() != b"0"
+        return self._kernel_runs()
+
+    async def _async_is_alive(self) -> bool:
+        return self.has_kernel
+
+    is_alive = _async_is_alive
+
+    async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False):
+        if self._process is not None:
+            try:  # what it leaves running is ended before the next kernel is forked
+                signal.pidfd_send_signal(self._process, signal.SIGKILL)
+            except OSError:
+                pass
+            os.close(self._process)
+            self._process = None
+        self._adopted = False
+        await self._async_cleanup_resources(restart=False)
+
+    shutdown_kernel = _async_shutdown_kernel

@@ -47,7 +47,7 @@ def _build(target: Path) -> None:
 
     binds = Binds()
     try:
-        command = probe_command(bwrap_executable(), binds, Limits.from_env(), code=_DUMP,
+        command = probe_command(bwrap_executable(), binds, Limits(), code=_DUMP,
                                 env={"MPLCONFIGDIR": MPL_DIR, "HOME": "/tmp"})
         done = subprocess.run(command, capture_output=True, text=True, timeout=120,
                               stdin=subprocess.DEVNULL, pass_fds=binds.fds)
