@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import shutil
 import sys
@@ -45,6 +44,7 @@ from pathlib import Path
 from autograder.grading import jobs as grading
 from autograder import gradebook, settings
 from autograder.cli import standalone
+from autograder.grading.results import NotebookOutcome, StudentRecord
 from nst_utils import config
 
 main = partial(standalone, __name__)  # main(argv=None) -> exit status: python -m autograder.<command>
@@ -87,14 +87,9 @@ def pending_submissions(course: Path, force: bool = False,
         found = {s: f for s, f in found.items() if s in set(students)}
     pending = {}
     for student, files in found.items():
-        path = record_path(course, student)
-        if not force and path.exists():
-            try:
-                record = json.loads(path.read_text(encoding="utf-8"))
-                if record.get("digest") == digest(files) and not record.get("incomplete"):
-                    continue
-            except ValueError:
-                pass
+        record = None if force else StudentRecord.read(record_path(course, student))
+        if record is not None and record.digest == digest(files) and not record.incomplete:
+            continue
         pending[student] = files
     return pending, len(found)
 
@@ -138,55 +133,52 @@ class ClassWriter:
         self.unsandboxed = unsandboxed
         self.expected = {s: sum(1 for t in tasks if t.student == s) for s in pending}
         self.stamps = {t.student: t.timestamp for t in tasks}
-        self.outcomes: dict[str, dict] = {s: {} for s in pending}
-        self.records: dict[str, dict] = {}
+        self.outcomes: dict[str, dict[str, NotebookOutcome]] = {s: {} for s in pending}
+        self.records: dict[str, StudentRecord] = {}
         self.started = time.monotonic()
         self.tasks_done, self.tasks_total = 0, len(tasks)
 
-    def __call__(self, outcome: dict) -> None:
-        student = outcome["student"]
-        self.outcomes[student][outcome["name"]] = outcome
+    def __call__(self, outcome: NotebookOutcome) -> None:
+        self.outcomes[outcome.student][outcome.notebook] = outcome
         self.tasks_done += 1
-        if len(self.outcomes[student]) == self.expected[student]:
-            self.file(student)
+        if len(self.outcomes[outcome.student]) == self.expected[outcome.student]:
+            self.file(outcome.student)
 
     def file(self, student: str) -> None:
         """Store a student whose notebooks were all graded; one the cluster failed is not
         stored (the gradebook keeps what it had) but recorded as incomplete, to regrade."""
-        outcomes = [self.outcomes[student][n] for n in sorted(self.outcomes[student])]
-        incomplete = any(o.get("incomplete") for o in outcomes)
+        outcomes = tuple(self.outcomes[student][n] for n in sorted(self.outcomes[student]))
+        incomplete = any(o.incomplete for o in outcomes)
         total = None
         if not incomplete:
             self._write_notebooks(student, outcomes)
             total = gradebook.store_student(self.url, student,
-                                            {o["name"]: o["rows"] for o in outcomes},
+                                            {o.notebook: o.rows for o in outcomes},
                                             parse_timestamp(self.stamps[student]), self.penalty)
-        record = {"student": student, "digest": digest(self.pending[student]),
-                  "seconds": round(sum(o["seconds"] for o in outcomes), 2), "score": total,
-                  "incomplete": incomplete,
-                  "unsandboxed": self.unsandboxed,
-                  "notebooks": [o["result"] for o in outcomes]}
-        grading.write_json(record_path(self.course, student), record)
+        record = StudentRecord(student, outcomes, digest(self.pending[student]),
+                               round(sum(o.seconds for o in outcomes), 2), total, incomplete,
+                               self.unsandboxed)
+        grading.write_json(record_path(self.course, student), record.as_json())
         self.records[student] = record
         self._progress(student, record)
 
-    def _write_notebooks(self, student: str, outcomes: list[dict]) -> None:
+    def _write_notebooks(self, student: str, outcomes) -> None:
         target = self.course / "autograded" / student / ASSIGNMENT
         incoming = target.parent / f".{ASSIGNMENT}.incoming"
         shutil.rmtree(incoming, ignore_errors=True)
         incoming.mkdir(parents=True)
         for outcome in outcomes:
-            if outcome.get("autograded") is not None:
-                (incoming / outcome["name"]).write_bytes(outcome["autograded"])
+            if outcome.autograded is not None:
+                (incoming / outcome.notebook).write_bytes(outcome.autograded)
         shutil.rmtree(target, ignore_errors=True)
         os.replace(incoming, target)
 
-    def _progress(self, student: str, record: dict) -> None:
+    def _progress(self, student: str, record: StudentRecord) -> None:
         done, total = len(self.records), len(self.pending)
         elapsed = time.monotonic() - self.started
         eta = elapsed / max(1, self.tasks_done) * (self.tasks_total - self.tasks_done)
-        flags = sum(len(nb.get("flags", [])) for nb in record["notebooks"])
-        verdict = (f"{record['score'] or 0:g} points" if not record["incomplete"] else
+        flags = len(record.flags)
+        verdict = (f"{record.score or 0:g} points" if not record.incomplete else
                    "NOT graded (the cluster failed it; see the report); the next run retries")
         self.say(f"[{done}/{total} students] {student}: {verdict}"
                  + (f" [{flags} flag(s)]" if flags else "")
@@ -196,7 +188,7 @@ class ClassWriter:
 def grade(course: Path, *, workers: int | None = None, force: bool = False,
           students: list[str] | None = None, quiet: bool = False, scheduler: str | None = None,
           db: str | None = None, due: str | None = None, late_penalty: str | None = None,
-          security=None, grader=None, unsandboxed: bool = False) -> dict:
+          security=None, grader=None, unsandboxed: bool = False) -> dict[str, StudentRecord]:
     """Grade the course's pending submissions on a Dask cluster; return {student: record}.
 
     The arguments left out come from the course's settings (:mod:`autograder.settings`).

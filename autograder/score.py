@@ -42,7 +42,7 @@ def format_text(result) -> str:
         for error in nb.errors:
             lines.append(f"    error in {error['cell']}: {error['ename']}: {error['evalue'][:160]}")
         for flag in nb.flags:
-            lines.append(f"    FLAG [{flag['exercise']}] {flag['kind']}: {flag['detail']}")
+            lines.append(f"    FLAG [{flag.exercise}] {flag.kind}: {flag.detail}")
     total = sum(n.total for n in result.notebooks)
     most = sum(n.max_total for n in result.notebooks)
     lines.append(f"total: {total:g} / {most:g}   ({result.seconds:.1f} s)")
@@ -70,7 +70,7 @@ def command(args: argparse.Namespace) -> int:
         print(f"score: {failure}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(result.as_json()))
+        print(json.dumps({"notebooks": [nb.as_json() for nb in result.notebooks]}))
     else:
         print(format_text(result))
     return 0

@@ -102,8 +102,8 @@ def test_outputs_are_read_for_flags(tmp_path):
     path = tmp_path / "02_gram_matrix.ipynb"
     path.write_text(json.dumps(notebook))
     errors, flags, verdicts = tamper.inspect_outputs(path)
-    assert {"timeout", "output limited"} <= {f["kind"] for f in flags}
-    assert all(f["exercise"] == "gram_matrix" for f in flags)
+    assert {"timeout", "output limited"} <= {f.kind for f in flags}
+    assert all(f.exercise == "gram_matrix" for f in flags)
     assert len(errors) == 2 and verdicts["gram_matrix"]["passed"] is False
 
 
@@ -117,10 +117,10 @@ def test_structure_changes_are_flagged(tmp_path):
     cells.grading(cells.find(notebooks[name], "gram_matrix"))["points"] = 50
     path = tmp_path / name
     path.write_text(json.dumps(notebooks[name]))
-    kinds = {f["kind"] for f in tamper.inspect_submission(path)}
+    kinds = {f.kind for f in tamper.inspect_submission(path)}
     assert {"deleted test cell", "duplicated cell", "changed grading metadata"} <= kinds
     path.write_text("{ not json")
-    assert [f["kind"] for f in tamper.inspect_submission(path)] == ["unreadable"]
+    assert [f.kind for f in tamper.inspect_submission(path)] == ["unreadable"]
     clean = tmp_path / "clean" / name
     clean.parent.mkdir()
     clean.write_text(json.dumps(builder.filled()[name]))

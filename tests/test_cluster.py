@@ -102,9 +102,8 @@ def test_a_killed_worker_is_replaced_and_its_notebook_graded_exactly_once(
     # again by Dask; the gradebook still receives it once.)
     assert tries.get(("bob", "02_gram_matrix.ipynb"), 0) >= 2, (tries, said)
     assert tries[("carol", "03_style_cost.ipynb")] == 2  # twice, then flagged: not a third
-    assert not records["bob"]["incomplete"] and records["carol"]["incomplete"]
-    flags = {nb["notebook"]: [f["kind"] for f in nb["flags"]]
-             for nb in records["carol"]["notebooks"]}
+    assert not records["bob"].incomplete and records["carol"].incomplete
+    flags = {nb.notebook: [f.kind for f in nb.flags] for nb in records["carol"].notebooks}
     assert flags.pop("03_style_cost.ipynb") == ["worker died"], flags  # the one to blame
     assert all(kinds == ["not graded"] for kinds in flags.values()), flags
     got = table(gradebook.resolve_url(course))

@@ -496,5 +496,5 @@ def test_a_forked_kernel_is_started_as_nbgrader_starts_its_own(monkeypatch):
     how = next(cell["outputs"] for cell in own["cells"] if cell.get("id") == "how-started")
     assert any("ZeroDivisionError" in str(o) for o in how), how
     assert shown["forked"] == shown["own"]
-    assert graded["forked"].result.exercises == graded["nbgrader's own"].result.exercises
-    assert graded["forked"].result.exercises["gram_matrix"]["points"] == 2.0
+    assert graded["forked"].exercises == graded["nbgrader's own"].exercises
+    assert graded["forked"].exercises["gram_matrix"]["points"] == 2.0

@@ -33,10 +33,11 @@ import functools
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from autograder.grading.jobs import GradingTask  # noqa: F401 - PLAN contract 4: what a task is
+from autograder.grading.jobs import GradingTask
+from autograder.grading.results import Flag, NotebookOutcome, first_exercise
 from nst_utils import config
 
 #: How often a task may be rescheduled after its worker died: exactly once.
@@ -107,7 +108,7 @@ def sandbox_status() -> tuple[bool, str]:
 
 
 # ------------------------------------------------------------ worker side
-def grade_submission_on_worker(tasks: list, assets: Assets) -> list[dict]:
+def grade_submission_on_worker(tasks: list, assets: Assets) -> list[NotebookOutcome]:
     """Run on a Dask worker: grade one student's notebooks, one at a time, their kernels
     forked by one sandbox that imports TensorFlow once (:mod:`autograder.grading.kernels`)."""
     from autograder.grading import jobs
@@ -119,7 +120,7 @@ def grade_submission_on_worker(tasks: list, assets: Assets) -> list[dict]:
     os.environ.update(THREAD_ENV)
     seconds, last = {}, [time.monotonic()]
 
-    def timed(index, *_):  # each notebook's share of the wall time, in the order they end
+    def timed(index, _outcome):  # each notebook's share of the wall time, in the order they end
         seconds[index], last[0] = time.monotonic() - last[0], time.monotonic()
 
     with tempfile.TemporaryDirectory(prefix="nst-task-") as tmp:
@@ -129,16 +130,15 @@ def grade_submission_on_worker(tasks: list, assets: Assets) -> list[dict]:
         outcomes = jobs.run_jobs(list(tasks), workers=1, template=template,
                                  secret=assets.secret, on_done=timed, options=assets.options(),
                                  on_start=lambda _index, task: announce(task))
-    return [{"student": task.student, "name": task.name, "result": outcome.result.as_json(),
-             "rows": outcome.rows, "autograded": outcome.autograded,
-             "seconds": seconds.get(index, 0.0), "host": os.uname().nodename}
-            for index, (task, outcome) in enumerate(zip(tasks, outcomes))]
+    return [replace(outcome, seconds=seconds.get(index, 0.0), host=os.uname().nodename, log="")
+            for index, outcome in enumerate(outcomes)]
 
 
 def each(grader):
-    """A grader of one notebook (``grader(task, assets) -> dict``, e.g. a test's stand-in)
+    """A grader of one notebook (``grader(task, assets) -> NotebookOutcome``, e.g. a test's
+    stand-in)
     as a grader of a student's notebooks, each announced as the real grader does."""
-    def grade_all(tasks: list, assets: Assets) -> list[dict]:
+    def grade_all(tasks: list, assets: Assets) -> list[NotebookOutcome]:
         outcomes = []
         for task in tasks:
             announce(task)
@@ -164,16 +164,13 @@ def announce(task: GradingTask) -> None:
                                       "notebook": task.name})
 
 
-def flagged(task: GradingTask, kind: str, detail: str) -> dict:
+def flagged(task: GradingTask, kind: str, detail: str) -> NotebookOutcome:
     """A notebook the cluster failed to grade: never filed as a grade; regraded next run."""
-    function = next((e.function for e in config.EXERCISES if e.notebook == task.name), None)
     exercises = {e.function: {"points": 0.0, "max_points": e.points}
-                 for e in config.EXERCISES if e.notebook == task.name}
-    result = {"notebook": task.name, "exercises": exercises, "total": 0.0,
-              "max_total": sum(e["max_points"] for e in exercises.values()),
-              "flags": [{"exercise": function, "kind": kind, "detail": detail}], "errors": []}
-    return {"student": task.student, "name": task.name, "result": result, "rows": {},
-            "autograded": None, "seconds": 0.0, "host": None, "incomplete": True}
+                 for e in config.exercises_in(task.name)}
+    return NotebookOutcome(task.student, task.name, exercises, 0.0,
+                           sum(e["max_points"] for e in exercises.values()),
+                           (Flag(first_exercise(task.name), kind, detail),), incomplete=True)
 
 
 # ------------------------------------------------------------ client side
@@ -251,12 +248,12 @@ def check_workers(client, expected: str, unsandboxed: bool = False,
 
 def run(client, tasks: list[GradingTask], assets: Assets, on_done, grader=None) -> None:
     """Grade ``tasks`` on the cluster; call ``on_done(outcome)`` as each notebook's outcome
-    comes back.
+    (a :class:`~autograder.grading.results.NotebookOutcome`) comes back.
 
     A Dask task is one student, whose notebooks are graded one after the other, their
     kernels forked by one sandbox (:mod:`autograder.grading.kernels`); a task says which
     notebook it grades (:func:`announce`), so a worker that dies names it.
-    ``grader(task, assets) -> outcome`` grades one notebook on the workers (tests give
+    ``grader(task, assets) -> NotebookOutcome`` grades one notebook on the workers (tests give
     a stand-in).
 
     Each task is accepted once (by its key), so a task regraded after its worker
@@ -286,7 +283,7 @@ def run(client, tasks: list[GradingTask], assets: Assets, on_done, grader=None) 
         client.cancel(list(futures))
 
 
-def _outcomes(client, future, group: list) -> list[dict]:
+def _outcomes(client, future, group: list) -> list[NotebookOutcome]:
     """The notebooks' outcomes of one student's task, or each notebook flagged if it failed."""
     from distributed.scheduler import KilledWorker
 
@@ -312,7 +309,7 @@ def _graded_when_killed(client, key: str) -> str | None:
     return said[-1] if said else None
 
 
-def _died(group: list, culprit: str | None) -> list[dict]:
+def _died(group: list, culprit: str | None) -> list[NotebookOutcome]:
     """Every notebook of a student whose task killed two workers: flagged, never filed."""
     again = "; the next `grade` run grades it again"
     return [flagged(task, "worker died", "this notebook was being graded on two workers that "

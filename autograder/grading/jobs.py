@@ -15,7 +15,7 @@ benchmarks, a Dask worker) goes through :func:`run_jobs`:
    kernel runs sandboxed in a scratch folder (:mod:`autograder.preprocessors.execute`) and
    the verdict is made outside it (:mod:`autograder.preprocessors.judge`);
 4. the private gradebook and the executed notebook are read back as plain
-   data (:class:`TaskOutcome`).
+   data (:class:`~autograder.grading.results.NotebookOutcome`).
 
 Only the notebooks that hold graded cells form the grading assignment.
 """
@@ -36,11 +36,11 @@ from autograder.grading import cases
 from autograder.grading.nbgrader_run import (JOB_ENV, course_env, kill_orphans, kill_tagged,  # noqa: F401
                                              link_config, run_nbgrader, spawn_nbgrader,
                                              start_fork_server)
-from autograder.grading.results import (GRADED_NOTEBOOKS, NotebookResult, SubmissionResult,  # noqa: F401
-                                dedupe, gradebook_rows, read_results,
-                                write_json)
-from autograder.grading.template import (assets_version, cache_root, build_assignment,  # noqa: F401
-                                 copy_gradebook, source_notebooks, template_course)
+from autograder.grading.results import (GRADED_NOTEBOOKS, Flag, NotebookOutcome,  # noqa: F401
+                                        StudentRecord, first_exercise, gradebook_rows,
+                                        notebook_outcome, write_json)
+from autograder.grading.template import (assets_version, build_assignment, cache_root,  # noqa: F401
+                                         copy_gradebook, source_notebooks, template_course)
 from nst_utils import config
 
 
@@ -65,28 +65,12 @@ class GradingTask:
     notebook: bytes | None  # None: not handed in
     timestamp: str | None = None
 
-
-@dataclass
-class NotebookJob:
-    """A graded notebook given by its path (read when grading starts)."""
-
-    student: str
-    path: Path | None
-    name: str
-    timestamp: str | None = None
-
-    def task(self) -> GradingTask:
-        data = Path(self.path).read_bytes() if self.path is not None else None
-        return GradingTask(self.student, self.name, data, self.timestamp)
-
-
-@dataclass
-class TaskOutcome:
-    """What grading one notebook produced, as data: no file is written into the course."""
-
-    result: NotebookResult
-    rows: dict
-    autograded: bytes | None = None
+    @classmethod
+    def from_path(cls, student: str, path: Path | None, name: str,
+                  timestamp: str | None = None) -> GradingTask:
+        """The task of the notebook in ``path`` (None: not handed in), read now."""
+        return cls(student, name, Path(path).read_bytes() if path is not None else None,
+                   timestamp)
 
 
 _references: dict[Path, dict] = {}
@@ -109,74 +93,57 @@ def default_secret() -> bytes:
     return cases.course_secret(cache_root())
 
 
-@dataclass
-class _Prepared:
-    """A notebook about to be graded: its cases, its job token and, once started, its kernel."""
+class _Job:
+    """A notebook being graded by nbgrader in a private course: its cases, its kernel (forked
+    by the submission's factory, if any), the nbgrader process and its deadline."""
 
-    task: GradingTask
-    digest: str
-    sets: dict  # the cases; their answers are added by :meth:`answered`
-    token: str
-    kernel: dict | None = None  # its kernel, forked by the submission's factory, if any
-    factory: object = None  # that factory (kernels.KernelFactory)
+    def __init__(self, task: GradingTask, template: Path, secret: bytes,
+                 options: settings.NstGrader, factory=None):
+        self.task, self.template, self.options = task, template, options
+        self.digest = cases.submission_digest(task.notebook)
+        self.sets = cases.draw(task.name, self.digest, secret)  # answers added in start()
+        self.token = f"{os.getpid()}-{id(self)}-{time.monotonic_ns()}"
+        self.kernel = self._fork(factory)
+        self.factory = factory if self.kernel is not None else None
+        self.tmp: tempfile.TemporaryDirectory | None = None
+        self.status: int | None = None
 
-    @classmethod
-    def of(cls, task: GradingTask, secret: bytes) -> _Prepared:
-        digest = cases.submission_digest(task.notebook)
-        return cls(task, digest, cases.draw(task.name, digest, secret),
-                   f"{os.getpid()}-{id(task)}-{time.monotonic_ns()}")
-
-    def fork_kernel(self, template: Path, factory) -> None:
-        """Have the submission's kernel factory fork this notebook's kernel, before
-        nbgrader starts (its Execute adopts it); without a factory, or while the factory
-        serves another notebook, nbgrader starts a kernel of its own."""
+    def _fork(self, factory) -> dict | None:
+        """Have the submission's kernel factory fork this notebook's kernel, before nbgrader
+        starts (its Execute adopts it); without a factory, or while the factory serves
+        another notebook, nbgrader starts a kernel of its own."""
         from autograder.grading import staging
 
-        if factory is not None:
-            source = template / "source" / config.ASSIGNMENT_ID
-            self.kernel = factory.kernel(self.task.name, lambda folder: staging.stage(
-                folder, self.task.name, source, self.sets))
-            self.factory = factory if self.kernel is not None else None
+        if factory is None:
+            return None
+        source = self.template / "source" / config.ASSIGNMENT_ID
+        return factory.kernel(self.task.name, lambda folder: staging.stage(
+            folder, self.task.name, source, self.sets))
 
-    def answered(self, template: Path) -> dict:
-        """The cases with the reference's answers (TensorFlow, once per process)."""
-        return cases.answer(self.sets, _reference(template))
-
-    def close(self) -> None:
-        """The notebook is graded: its kernel's leftovers end (before any next staging)."""
-        if self.factory is not None:
-            self.factory.release()
-            self.factory = self.kernel = None
-
-
-class _Running:
-    """A notebook being graded by nbgrader, in its private course."""
-
-    def __init__(self, prepared: _Prepared, template: Path, options: settings.NstGrader):
-        task = self.task = prepared.task
-        self.prepared = prepared
+    def start(self) -> None:
+        """Lay out the private course (the cases' answers beside it) and start nbgrader."""
+        task, options = self.task, self.options
         self.tmp = tempfile.TemporaryDirectory(prefix="nst-grade-")
         self.course = Path(self.tmp.name)
-        shutil.copytree(template / "source", self.course / "source")
-        copy_gradebook(template / "gradebook.db", self.course / "gradebook.db")
+        shutil.copytree(self.template / "source", self.course / "source")
+        copy_gradebook(self.template / "gradebook.db", self.course / "gradebook.db")
         submitted = self.course / "submitted" / task.student / config.ASSIGNMENT_ID
         submitted.mkdir(parents=True)
         (submitted / task.name).write_bytes(task.notebook)
         if task.timestamp:
             (submitted / "timestamp.txt").write_text(task.timestamp, encoding="utf-8")
         cases_file = self.course / "cases.npz"
-        cases.save(prepared.answered(template), cases_file, prepared.digest)
+        cases.save(cases.answer(self.sets, _reference(self.template)), cases_file, self.digest)
         self.log = self.course / "nbgrader.log"
-        self.token = prepared.token
         job = [f"c.SealedExecute.cases_file = {str(cases_file)!r}"]
-        if prepared.kernel is not None:
-            job.append(f"c.SealedExecute.forked_kernel = {prepared.kernel!r}")
+        if self.kernel is not None:
+            job.append(f"c.SealedExecute.forked_kernel = {self.kernel!r}")
         link_config(self.course, options, tuple(job))
         argv = ["autograde", config.ASSIGNMENT_ID, "--student", task.student,
                 "--notebook", Path(task.name).stem, "--force"]
-        self.process = spawn_nbgrader(argv, self.course, self.log, {JOB_ENV: self.token}, options)
+        self.process = spawn_nbgrader(argv, self.course, self.log, {JOB_ENV: self.token},
+                                      options)
         self.deadline = time.monotonic() + options.notebook_seconds()
-        self.status: int | None = None
 
     def poll(self) -> bool:
         """True once the job has ended (killing it when it ran out of time)."""
@@ -207,34 +174,34 @@ class _Running:
                                  f"this machine: {problem}. Nothing was filed; fix the machine "
                                  "(python -m autograder sandbox --check) and grade again.")
 
-    def collect(self) -> TaskOutcome:
+    def collect(self) -> NotebookOutcome:
         from autograder.grading import tamper
 
-        task, function = self.task, (GRADED_NOTEBOOKS.get(self.task.name) or [None])[0]
+        task, function = self.task, first_exercise(self.task.name)
         output = self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
         executed = self.course / "autograded" / task.student / config.ASSIGNMENT_ID / task.name
-        db = self.course / "gradebook.db"
-        nb = read_results(db, task.student, executed, [task.name])[0]
-        nb.flags.extend(tamper.inspect_submission(self.course / "submitted" / task.student
-                                                  / config.ASSIGNMENT_ID / task.name))
+        flags = list(tamper.inspect_submission(self.course / "submitted" / task.student
+                                               / config.ASSIGNMENT_ID / task.name))
         if self.status == -9:
-            nb.flags.append({"exercise": function, "kind": "timeout",
-                             "detail": "the notebook ran past its overall time limit"})
+            flags.append(Flag(function, "timeout", "the notebook ran past its overall time limit"))
         elif not executed.exists():
             self._raise_if_not_the_submission(output)
-            nb.flags.append({"exercise": function, "kind": "not graded",
-                             "detail": "nbgrader could not grade this notebook: "
-                             + _last_error(output)})
-        dedupe(nb.flags)
-        nb.log = output
-        outcome = TaskOutcome(nb, gradebook_rows(db, task.student, task.name),
-                              executed.read_bytes() if executed.exists() else None)
+            flags.append(Flag(function, "not graded", "nbgrader could not grade this notebook: "
+                              + _last_error(output)))
+        db = self.course / "gradebook.db"
+        outcome = notebook_outcome(
+            db, task.student, task.name, executed, flags=flags, log=output,
+            rows=gradebook_rows(db, task.student, task.name),
+            autograded=executed.read_bytes() if executed.exists() else None)
         self.cleanup()
         return outcome
 
     def cleanup(self) -> None:
+        """The notebook is graded: its kernel's leftovers end (before any next staging)."""
+        if self.factory is not None:
+            self.factory.release()
+            self.factory = None
         if self.tmp is not None:
-            self.prepared.close()
             self.tmp.cleanup()
             self.tmp = None
 
@@ -247,19 +214,19 @@ def _infrastructure_error(log: str) -> str | None:
 def run_jobs(jobs: list, *, workers: int = 1, template: Path | None = None,
              keep: Path | None = None, on_done=None, secret: bytes | None = None,
              on_start=None, options: settings.NstGrader | None = None) -> list:
-    """Grade notebooks (:class:`GradingTask` or :class:`NotebookJob`), ``workers`` at a time,
+    """Grade notebooks (:class:`GradingTask`), ``workers`` at a time,
     with the grader's settings ``options`` (default: this course's, overrides applied).
 
-    Returns a :class:`TaskOutcome` per job, in job order. ``keep`` receives each
-    autograded notebook under ``keep/<student>/``; ``on_done(index, job,
-    result, rows)`` is called as each one finishes, ``on_start(index, task)`` as each
-    one starts.
+    Returns a :class:`~autograder.grading.results.NotebookOutcome` per task, in task
+    order. ``keep`` receives each autograded notebook under ``keep/<student>/``;
+    ``on_done(index, outcome)`` is called as each one finishes, ``on_start(index, task)``
+    as each one starts.
     """
     start_fork_server()  # nbgrader loads in the background while the references are computed
     template = template or template_course()
     secret = secret or default_secret()
     options = options or settings.load()
-    tasks = [job.task() if isinstance(job, NotebookJob) else job for job in jobs]
+    tasks = list(jobs)
     outcomes: list = [None] * len(tasks)
     pending, running = list(enumerate(tasks)), []
 
@@ -270,7 +237,7 @@ def run_jobs(jobs: list, *, workers: int = 1, template: Path | None = None,
             folder.mkdir(parents=True, exist_ok=True)
             (folder / tasks[index].name).write_bytes(outcome.autograded)
         if on_done:
-            on_done(index, jobs[index], outcome.result, outcome.rows)
+            on_done(index, outcome)
 
     factories = _Factories(options)
     with SLOTS.taken(max(1, workers)):
@@ -283,9 +250,9 @@ def run_jobs(jobs: list, *, workers: int = 1, template: Path | None = None,
                     if task.notebook is None:
                         finish(index, _missing(task))
                     else:
-                        prepared = _Prepared.of(task, secret)
-                        prepared.fork_kernel(template, factories.of(task.student))
-                        running.append((index, _Running(prepared, template, options)))
+                        job = _Job(task, template, secret, options, factories.of(task.student))
+                        job.start()
+                        running.append((index, job))
                 factories.start_next(pending)
                 for item in [item for item in running if item[1].poll()]:
                     running.remove(item)
@@ -380,12 +347,9 @@ def _kernel_env() -> dict:
     return KERNEL_ENV
 
 
-def _missing(task: GradingTask) -> TaskOutcome:
-    function = (GRADED_NOTEBOOKS.get(task.name) or [None])[0]
-    nb = read_results(None, task.student, None, [task.name])[0]
-    nb.flags.append({"exercise": function, "kind": "missing notebook",
-                     "detail": f"{task.name} was not handed in"})
-    return TaskOutcome(nb, {})
+def _missing(task: GradingTask) -> NotebookOutcome:
+    return notebook_outcome(None, task.student, task.name, None, flags=[Flag(
+        first_exercise(task.name), "missing notebook", f"{task.name} was not handed in")])
 
 
 def _last_error(log: str) -> str:
@@ -393,33 +357,32 @@ def _last_error(log: str) -> str:
     return (lines[-1] if lines else "see the log")[-200:]
 
 
-def submission_jobs(files: list[Path], student: str, *, all_graded: bool = False,
-                    timestamp: str | None = None) -> tuple[list[NotebookJob], list[str]]:
-    """The grading jobs of one submission, and the names of its ungraded notebooks."""
+def submission_tasks(files: list[Path], student: str, *, all_graded: bool = False,
+                     timestamp: str | None = None) -> tuple[list[GradingTask], list[str]]:
+    """The grading tasks of one submission, and the names of its ungraded notebooks."""
     given = {Path(p).name: Path(p) for p in files}
     names = list(GRADED_NOTEBOOKS) if all_graded else [n for n in given if n in GRADED_NOTEBOOKS]
-    jobs = [NotebookJob(student, given.get(n), n, timestamp) for n in sorted(names)]
+    tasks = [GradingTask.from_path(student, given.get(n), n, timestamp) for n in sorted(names)]
     ungraded = [n for n in given if n not in GRADED_NOTEBOOKS]
-    return jobs, ungraded
+    return tasks, ungraded
 
 
 def autograde_one(files: list[Path], student: str = "learner", *, workers: int | None = None,
                   template: Path | None = None, options: settings.NstGrader | None = None
-                  ) -> SubmissionResult:
+                  ) -> StudentRecord:
     """Autograde the notebooks of one submission; its graded notebooks run side by side."""
     from autograder.grading import tamper
 
     started = time.monotonic()
-    jobs, ungraded = submission_jobs(files, student)
-    outcomes = run_jobs(jobs, workers=workers or default_workers(), template=template,
+    tasks, ungraded = submission_tasks(files, student)
+    outcomes = run_jobs(tasks, workers=workers or default_workers(), template=template,
                         options=options)
-    by_name = {outcome.result.notebook: outcome.result for outcome in outcomes}
+    by_name = {outcome.notebook: outcome for outcome in outcomes}
     for name in ungraded:
         path = next(Path(p) for p in files if Path(p).name == name)
-        by_name[name] = NotebookResult(name, flags=tamper.inspect_submission(path))
-    ordered = [by_name[Path(p).name] for p in files if Path(p).name in by_name]
-    return SubmissionResult(student, ordered, time.monotonic() - started,
-                            "\n".join(outcome.result.log for outcome in outcomes))
+        by_name[name] = NotebookOutcome(student, name, flags=tuple(tamper.inspect_submission(path)))
+    ordered = tuple(by_name[Path(p).name] for p in files if Path(p).name in by_name)
+    return StudentRecord(student, ordered, seconds=time.monotonic() - started)
 
 
 def default_workers() -> int:

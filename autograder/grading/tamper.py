@@ -15,7 +15,7 @@ nbgrader has graded:
   ``__eq__``/``__float__``, ``os._exit``. A correct function keeps its marks
   even when such code is found: the flag only tells the instructor.
 
-A flag is ``{"exercise": function or None, "kind": ..., "detail": ...}``.
+A flag is a :class:`~autograder.grading.results.Flag` (exercise, kind, detail).
 In a notebook with several graded functions, a problem in a graded cell
 concerns that cell's exercise; elsewhere, the notebook's first exercise.
 """
@@ -27,6 +27,7 @@ import json
 import re
 from pathlib import Path
 
+from autograder.grading.results import Flag
 from nst_utils import cells, config
 
 _CUT = "... Output truncated ..."
@@ -45,8 +46,8 @@ def _exercise(notebook: str) -> str | None:
     return exercises[0].function if exercises else None
 
 
-def _flag(exercise, kind, detail) -> dict:
-    return {"exercise": exercise, "kind": kind, "detail": detail}
+def _flag(exercise, kind, detail) -> Flag:
+    return Flag(exercise, kind, detail)
 
 
 # ----------------------------------------------------------- executed output
