@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 # --------------------------------------------------------------------------
@@ -237,40 +236,9 @@ NOTEBOOKS = (
 )
 
 
-@dataclass(frozen=True)
-class Exercise:
-    """One graded exercise: the function a learner writes, where, and what it is worth.
-
-    ``check`` names the public check in :mod:`nst_utils.checks`; the test
-    cell that grades the exercise has the grade id ``test_<function>``.
-    """
-
-    function: str
-    notebook: str
-    points: float
-    check: str
-
-    @property
-    def test_cell(self) -> str:
-        return f"test_{self.function}"
-
-
-#: The one registry of graded exercises, in the order a learner meets them.
-EXERCISES: tuple[Exercise, ...] = (
-    Exercise("compute_content_cost", "01_content_cost.ipynb", 2.0, "check_content_cost"),
-    Exercise("gram_matrix", "02_gram_matrix.ipynb", 2.0, "check_gram_matrix"),
-    Exercise("compute_layer_style_cost", "03_style_cost.ipynb", 3.0, "check_layer_style_cost"),
-    Exercise("total_cost", "04_total_cost_and_art.ipynb", 1.0, "check_total_cost"),
-    Exercise("train_step", "04_total_cost_and_art.ipynb", 2.0, "check_train_step"),
-)
-
-
-def exercise(function: str) -> Exercise:
-    """The registered exercise whose graded function is ``function`` (KeyError if none)."""
-    for item in EXERCISES:
-        if item.function == function:
-            return item
-    raise KeyError(f"no graded exercise named {function!r}")
+#: The one registry of graded exercises, in the order a learner meets them: one object
+#: each, with everything grading it needs (:mod:`nst_utils.grading.exercises`).
+from nst_utils.grading.exercises import EXERCISES, Exercise, exercise  # noqa: E402, F401
 
 
 def exercises_in(notebook: str) -> tuple[Exercise, ...]:
