@@ -80,10 +80,10 @@ class NstGrader(Configurable):
     process_limit = _setting(Integer(1024, help=(
         "Tasks, threads included, one grading sandbox may run (a pids cgroup as root, "
         "RLIMIT_NPROC otherwise).")), "NST_PROCESS_LIMIT")
-    scratch_limit_mb = _setting(Integer(256, help=(
-        "Size of a grading kernel's working folder /scratch, in MB.")), "NST_SCRATCH_LIMIT_MB")
-    tmp_limit_mb = _setting(Integer(256, help=(
-        "Size of a grading kernel's /tmp, in MB.")), "NST_TMP_LIMIT_MB")
+    scratch_limit_mb = _setting(Integer(256, help="Size of /scratch, a grading kernel's "
+                                        "working folder, in MB."), "NST_SCRATCH_LIMIT_MB")
+    tmp_limit_mb = _setting(Integer(256, help="Size of a grading kernel's /tmp, in MB."),
+                            "NST_TMP_LIMIT_MB")
     unsandboxed = _setting(Bool(False, help=(
         "Grade without the kernel sandbox: only for work you trust (the report says so).")),
         "NST_UNSANDBOXED")
@@ -258,10 +258,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def command(args: argparse.Namespace) -> int:
     course = args.course.resolve() if args.course else course_root(Path("course"))
     try:
-        print(describe(load(course), course))
+        options = load(course)
     except ValueError as error:
         print(f"config: {error}", file=sys.stderr)
         return 2
+    print(describe(options, course))
     return 0
 
 
