@@ -136,6 +136,24 @@ def test_a_redefined_helper_is_not_served_from_the_old_step(run):
     assert twice.history["content"][0] == pytest.approx(2 * once.history["content"][0], rel=1e-6)
 
 
+def test_a_changed_value_the_functions_read_paints_anew(run):
+    """A learner who changes a module-level value their functions read (directly, through a
+    helper, in a generator, from a list changed in place) and runs again gets what the code
+    now paints, never a remembered run or a step traced with the old value."""
+    namespace = {"content_cost": COSTS["compute_content_cost"], "SCALE": 1.0, "EXTRA": [0.0]}
+    exec("def extra():\n    return sum(e for e in EXTRA)\n\n"
+         "def my_content_cost(a_C, a_G):\n"
+         "    return SCALE * content_cost(a_C, a_G) + extra()\n", namespace)
+    cost = namespace["my_content_cost"]
+    first = run(steps=2, compute_content_cost=cost).history["content"][0]
+    namespace["SCALE"] = 3.0  # the learner edits a constant and reruns the painting cell
+    assert run(steps=2, compute_content_cost=cost).history["content"][0] == pytest.approx(
+        3 * first, rel=1e-6)
+    namespace["EXTRA"].append(5.0)  # ... or a list their helper reads
+    assert run(steps=2, compute_content_cost=cost).history["content"][0] == pytest.approx(
+        3 * first + 5.0, rel=1e-6)
+
+
 def test_an_identical_seeded_run_is_painted_once(run, pictures):
     """The same pictures, settings, seed and functions hand back the first result; a change paints anew."""
     first = run(steps=3, beta=123.0)
