@@ -216,6 +216,20 @@ def course_root(default: Path) -> Path:
     return Path(os.environ.get(COURSE_ROOT_ENV) or default).resolve()
 
 
+def cache_root() -> Path:
+    """Where the grader keeps what it builds once (grading templates, the kernels' font list):
+    ``$XDG_CACHE_HOME/nst-autograder``, else a per-user folder of the temporary one."""
+    import tempfile
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "nst-autograder"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError:  # no writable home: a per-user folder in the temporary directory
+        cache = Path(tempfile.gettempdir()) / f"nst-autograder-{os.getuid()}"
+        cache.mkdir(parents=True, exist_ok=True)
+    return cache
+
+
 def secret_override() -> bytes | None:
     """``$NST_GRADING_SECRET``: the secret that seeds graded cases, instead of the course's file."""
     value = os.environ.get(SECRET_ENV)

@@ -39,8 +39,9 @@ from autograder.grading.nbgrader_run import (JOB_ENV, course_env, kill_orphans, 
 from autograder.grading.results import (GRADED_NOTEBOOKS, Flag, NotebookOutcome,  # noqa: F401
                                         StudentRecord, first_exercise, gradebook_rows,
                                         notebook_outcome, write_json)
-from autograder.grading.template import (assets_version, build_assignment, cache_root,  # noqa: F401
+from autograder.grading.template import (assets_version, build_assignment,  # noqa: F401
                                          copy_gradebook, source_notebooks, template_course)
+from autograder.settings import cache_root
 from nst_utils import config
 
 

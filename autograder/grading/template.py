@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 from autograder.grading.nbgrader_run import run_nbgrader
+from autograder.settings import cache_root
 from autograder.grading.results import GRADED_NOTEBOOKS
 from nst_utils import config
 
@@ -32,12 +33,8 @@ def grading_code() -> dict[str, Path]:
     """The grader's own code, by name inside its package: both packages' modules (the judge,
     the cases, the harness and its runners, the public checks, this configuration...) and
     their data files."""
-    import autograder
-    import nst_utils
-
     files = {}
-    for package in (autograder, nst_utils):
-        root = Path(package.__file__).resolve().parent
+    for root in (Path(__file__).resolve().parents[1], config.PACKAGE_DIR):  # autograder, nst_utils
         found = [*root.rglob("*.py"), *(root / "data").glob("*.json")]
         files.update({path.relative_to(root.parent).as_posix(): path for path in found
                       if "__pycache__" not in path.parts})
@@ -62,16 +59,6 @@ def assets_version(source_dir: Path | None = None) -> str:
     for name, path in grading_code().items():
         digest.update(name.encode() + path.read_bytes())
     return digest.hexdigest()[:16]
-
-
-def cache_root() -> Path:
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "nst-autograder"
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-    except OSError:  # no writable home: a per-user folder in the temporary directory
-        cache = Path(tempfile.gettempdir()) / f"nst-autograder-{os.getuid()}"
-        cache.mkdir(parents=True, exist_ok=True)
-    return cache
 
 
 def template_course(source_dir: Path | None = None) -> Path:

@@ -35,7 +35,7 @@ def file_name() -> str:
 def _cache_path() -> Path:
     import matplotlib
 
-    from autograder.grading.template import cache_root
+    from autograder.settings import cache_root
 
     key = hashlib.sha256(f"{matplotlib.__version__}:{sys.prefix}".encode()).hexdigest()[:12]
     return cache_root() / "sandbox-fonts" / key / file_name()
