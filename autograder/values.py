@@ -11,6 +11,7 @@ mistake), and the versions of the environment that computed them.
 from __future__ import annotations
 
 import json
+import math
 import platform
 from functools import partial
 
@@ -118,8 +119,8 @@ def command(args) -> int:
     text = render(compute())
     path = checks.DATA_FILE
     if args.check:
-        stored = path.read_text(encoding="utf-8") if path.exists() else ""
-        if _comparable(stored) != _comparable(text):
+        stored = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+        if not _same(stored, json.loads(text)):
             print(f"{path} is out of date: run `python -m autograder values`.")
             return 1
         print(f"{path} is up to date.")
@@ -130,21 +131,18 @@ def command(args) -> int:
     return 0
 
 
-def _comparable(text: str):
-    """Values rounded to 6 significant digits: robust to last-bit float noise."""
-    if not text:
-        return None
-
-    def round_all(obj):
-        if isinstance(obj, float):
-            return float(f"{obj:.6g}")
-        if isinstance(obj, list):
-            return [round_all(o) for o in obj]
-        if isinstance(obj, dict):
-            return {k: round_all(v) for k, v in obj.items() if k != "environment"}
-        return obj
-
-    return round_all(json.loads(text))
+def _same(stored, computed) -> bool:
+    """The same structure and text, and every number within a relative 1e-5 (float noise
+    differs between processors; a value that really changed moves far more)."""
+    if isinstance(stored, dict) and isinstance(computed, dict):
+        keys = (set(stored) | set(computed)) - {"environment"}
+        return all(k in stored and k in computed and _same(stored[k], computed[k]) for k in keys)
+    if isinstance(stored, list) and isinstance(computed, list):
+        return len(stored) == len(computed) and all(map(_same, stored, computed))
+    numbers = (int, float)
+    if isinstance(stored, numbers) and isinstance(computed, numbers) and not isinstance(stored, bool):
+        return math.isclose(stored, computed, rel_tol=1e-5, abs_tol=1e-9)
+    return stored == computed
 
 
 if __name__ == "__main__":
