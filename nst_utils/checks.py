@@ -41,6 +41,7 @@ __all__ = [
     "check_layer_style_cost",
     "check_total_cost",
     "check_train_step",
+    "forget_mistakes",
     "public_inputs",
     "train_step_trajectory",
 ]
