@@ -30,6 +30,7 @@ import numpy as np
 from nst_utils import config
 # The folder, beside the graded notebook, that the grader and the harness share.
 from nst_utils.sandbox_paths import GRADING, RESULTS
+from nst_utils.tracebacks import for_learner
 
 def inputs_path(function: str, folder: Path | str = ".") -> Path:
     return Path(folder) / GRADING / "inputs" / f"{function}.npz"
@@ -45,9 +46,14 @@ def sealed(function: str) -> Callable:
     def decorate(check: Callable) -> Callable:
         @functools.wraps(check)
         def run(candidate, *args, **kwargs):
+            __tracebackhide__ = True
             if config.grading_mode():
                 record(function, candidate)
-            return check(candidate, *args, **kwargs)
+            try:
+                return check(candidate, *args, **kwargs)
+            except AssertionError as failed:
+                for_learner(failed)  # the learner sees their cell's line and the message
+                raise
 
         return run
 
