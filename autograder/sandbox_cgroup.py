@@ -153,6 +153,17 @@ class SandboxCgroup:
             finally:
                 os.close(fd)
 
+    def processes(self) -> list[int]:
+        """The processes in the cgroups (children included)."""
+        found = set()
+        for folder in self.folders:
+            for path in folder.rglob("cgroup.procs") if folder.is_dir() else ():
+                try:
+                    found.update(int(pid) for pid in path.read_text().split())
+                except OSError:
+                    continue
+        return sorted(found)
+
     def remove(self) -> None:
         """Kill whatever is left in the cgroups (children included) and delete them."""
         nested = [Path(f) for folder in self.folders if folder.is_dir()
