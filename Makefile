@@ -9,16 +9,22 @@ STAMP  := $(VENV)/.installed
 PROXY  := autograder/hub/proxy
 PROXY_STAMP := $(PROXY)/node_modules/.installed
 STUDENTS ?= 3
+# What `make demo` sets up first. The test suite runs `make demo PY=<its python> SETUP=`:
+# the same commands, in the interpreter running the tests, and nothing installed.
+SETUP  := $(STAMP)
 
 .PHONY: setup demo test test-fast lab lab-instructor class weights release grade report bench lock clean
 
 setup: $(STAMP) $(PROXY_STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
+# Two distributions, both editable: the student package `nst-course` (nst_utils, with
+# TensorFlow and JupyterLab) and the instructor side `nst-course-autograder` (autograder/).
+$(STAMP): pyproject.toml setup.py autograder/pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] in {(3, 11), (3, 12)}, "Python 3.11 or 3.12 is needed, found " + sys.version.split()[0]'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt \
+		-e ".[tensorflow,lab,test]" -e ./autograder
 	@touch $(STAMP)
 	@echo "Environment ready in $(VENV)/"
 
@@ -31,7 +37,7 @@ $(PROXY_STAMP): $(PROXY)/package.json $(PROXY)/package-lock.json
 
 # The course end to end: feature maps, the reference notebooks (which paint),
 # then the instructor's workflow on the sample class. Everything lands in $(OUT)/.
-demo: $(STAMP)
+demo: $(SETUP)
 	$(PY) -m nst_utils.demo --output $(OUT)
 	rm -rf $(OUT)/sample-class
 	$(PY) -m autograder demo --out $(OUT)/sample-class
@@ -77,7 +83,7 @@ bench: $(STAMP)
 lock: $(STAMP)
 	( echo "# Exact versions of every package in the tested environment (Python 3.11, Linux x86-64)."; \
 	  echo "# Regenerate with \`make lock\` after changing pyproject.toml."; \
-	  $(PY) -m pip freeze --exclude-editable ) > constraints.txt
+	  $(PY) -m pip freeze --all --exclude-editable --exclude pip ) > constraints.txt
 
 clean:
 	rm -rf output/ .pytest_cache/

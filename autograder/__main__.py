@@ -17,6 +17,7 @@ from autograder import cli
 #: Command -> (module that implements it, one-line summary).
 COMMANDS = {
     "release": ("autograder.release", "generate the student release and verify it"),
+    "handout": ("autograder.handout", "a zip for learners: the student notebooks and the student package"),
     "values": ("autograder.values", "recompute the public checks' expected values"),
     "score": ("autograder.score", "grade the notebooks of one submission (--json for JSON)"),
     "grade": ("autograder.grade", "autograde every submission of a course (local or Dask cluster)"),

@@ -4,9 +4,10 @@
     python -m autograder release --check   # fail if the committed release is stale
 
 nbgrader's ``generate_assignment`` runs in a throw-away course folder, so no
-gradebook or log is left in the repository. The result is then checked: no
-solution text, no hidden test, no hidden-test marker, and every graded
-function reduced to its stub.
+gradebook or log is left in the repository. Each notebook then gets the Colab
+cell (:mod:`autograder.colab`) before its first code cell. The result is
+checked: no solution text, no hidden test, no hidden-test marker, every graded
+function reduced to its stub, and the current Colab cell in place.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import tempfile
 from functools import partial
 from pathlib import Path
 
+from autograder import colab
 from autograder.cli import standalone
 from autograder.course import run_nbgrader
 from nst_utils import cells, config
@@ -49,8 +51,9 @@ def generate(destination: Path) -> None:
 
 
 def _normalise(path: Path) -> None:
-    """Stable, diff-friendly JSON (the same layout as the source notebooks)."""
+    """The Colab cell added; stable, diff-friendly JSON (the same layout as the source notebooks)."""
     notebook = json.loads(path.read_text(encoding="utf-8"))
+    colab.add_to(notebook)
     path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
@@ -63,6 +66,8 @@ def verify(release_dir: Path) -> list[str]:
         problems.append(f"release holds {sorted(present)}, expected {sorted(expected)}")
     for name in sorted(present):
         notebook = json.loads((release_dir / name).read_text(encoding="utf-8"))
+        if not colab.present(notebook):
+            problems.append(f"{name}: its first code cell is not the current Colab cell")
         for index, cell in enumerate(notebook["cells"], start=1):
             source = cells.source(cell)
             for marker in FORBIDDEN:

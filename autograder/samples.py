@@ -168,9 +168,11 @@ def _fault_edits(builder: Builder) -> list[tuple[str, callable, float, list]]:
         # the kernel dies in notebook 04's last graded cell: total_cost, before it, keeps its mark
         (S, _solution(S, _with_body(right[S], ["import os", "os._exit(1)"])), 0.0,
          ["dead kernel"]),
-        # second submission
+        # second submission; the bomb takes address space 1 GiB at a time without touching it,
+        # so it meets the memory limit at once however loaded the machine (writing 6 GB of
+        # pages first could run past the cell's time limit instead)
         (C, _solution(C, _with_body(right[C], ["import numpy as np", "hog = []", "while True:",
-                                               "    hog.append(np.ones(2**25))"])),
+                                               "    hog.append(np.empty(2**27))"])),
          0.0, ["memory"]),
         (G, _solution(G, right[G] + "\nfor i in range(1_000_000):\n    print(i)\n"),
          2.0, ["output limited"]),

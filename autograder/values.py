@@ -6,6 +6,15 @@
 The file records the inputs, the reference result, the results of the
 diagnosable mistakes in ``autograder.variants`` (so a check can name the
 mistake), and the versions of the environment that computed them.
+
+``--check`` recomputes everything and compares it with the file: keys, array
+shapes, inputs and text exactly, computed numbers to a tolerance (RTOL of
+each value, plus ATOL_SHARE of the largest value in the same array). The
+same float32 sums come out a few units in the last place apart on different
+CPUs (AVX-512 or AMX kernels sum in other orders: up to 2.3e-7 relative
+seen), so a file written on one machine must stay current on another; a
+change to a reference solution or an input moves values by far more, and the
+public checks themselves compare to 1e-4.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from __future__ import annotations
 import json
 import platform
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 
@@ -38,6 +48,12 @@ TRAIN_STEP_INPUTS = {"image": {"seed": 501, "shape": [1, 4, 5, 3]},
                      "target": {"seed": 502, "shape": [1, 4, 5, 3]},
                      "learning_rate": 0.1, "steps": 3}
 OTHER_WEIGHTS = {"alpha": 2.0, "beta": 7.0}
+
+#: ``--check``: a computed value is current within RTOL of itself plus ATOL_SHARE of
+#: the largest magnitude in its array (entries near zero carry their neighbours' rounding).
+RTOL, ATOL_SHARE = 1e-5, 1e-6
+#: What the values are computed from, compared exactly; "environment" is not compared.
+EXACT_KEYS, IGNORED_KEYS = {"inputs", "other_weights", "about"}, {"environment"}
 
 
 def _number(value) -> float | list:
@@ -111,40 +127,89 @@ def render(data: dict) -> str:
 
 def add_arguments(parser) -> None:
     parser.add_argument("--check", action="store_true",
-                        help="fail if the stored file is not current; write nothing")
+                        help="fail if the stored file is not current (to a tolerance); write nothing")
+    parser.add_argument("--file", type=Path, default=checks.DATA_FILE, metavar="PATH",
+                        help="the file to write or check (default: %(default)s, which the "
+                        "public checks read)")
 
 
 def command(args) -> int:
-    text = render(compute())
-    path = checks.DATA_FILE
+    fresh = compute()
+    path = args.file
     if args.check:
-        stored = path.read_text(encoding="utf-8") if path.exists() else ""
-        if _comparable(stored) != _comparable(text):
-            print(f"{path} is out of date: run `python -m autograder values`.")
+        problems = stale(path, fresh)
+        if problems:
+            again = "" if path == checks.DATA_FILE else f" --file {path}"
+            print(f"{path} is out of date: run `python -m autograder values{again}`.")
+            for problem in problems:
+                print(f"  {problem}")
             return 1
-        print(f"{path} is up to date.")
+        print(f"{path} is up to date (computed values within rtol {RTOL:g}).")
         return 0
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    path.write_text(render(fresh), encoding="utf-8")
     print(f"Wrote {path}")
     return 0
 
 
-def _comparable(text: str):
-    """Values rounded to 6 significant digits: robust to last-bit float noise."""
-    if not text:
+def stale(path: Path, fresh: dict) -> list[str]:
+    """What differs between the file at ``path`` and freshly computed values (empty: current)."""
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return [f"{path} does not exist"]
+    except (OSError, ValueError) as exc:
+        return [f"{path} cannot be read as JSON: {exc}"]
+    problems = differences(stored, json.loads(render(fresh)))
+    if problems and stored.get("environment") != fresh["environment"]:
+        problems.append(f"(the file was computed with {stored.get('environment')}; "
+                        f"this machine has {fresh['environment']})")
+    return problems
+
+
+def differences(stored, fresh, where: str = "", exact: bool = False) -> list[str]:
+    """Each difference between two value trees, named by its key path."""
+    if isinstance(stored, dict) and isinstance(fresh, dict):
+        problems = [f"{_join(where, k)}: in the file, no longer computed"
+                    for k in sorted(stored.keys() - fresh.keys())]
+        problems += [f"{_join(where, k)}: computed, missing from the file"
+                     for k in sorted(fresh.keys() - stored.keys())]
+        for key in sorted(stored.keys() & fresh.keys() - IGNORED_KEYS):
+            problems += differences(stored[key], fresh[key], _join(where, key), exact or key in EXACT_KEYS)
+        return problems
+    old, new = _numbers(stored), _numbers(fresh)
+    if exact or old is None or new is None:
+        return [] if stored == fresh else [f"{where}: the file has {_short(stored)}, now {_short(fresh)}"]
+    if old.shape != new.shape:
+        return [f"{where}: shape {old.shape} in the file, {new.shape} now"]
+    gap = np.abs(old - new)
+    allowed = RTOL * np.abs(new) + ATOL_SHARE * (np.abs(new).max() if new.size else 0.0)
+    if (gap <= allowed).all():
+        return []
+    worst = np.unravel_index(np.argmax(gap - allowed), gap.shape)
+    relative = gap[worst] / max(abs(new[worst]), np.finfo(np.float64).tiny)
+    at = f" at {list(map(int, worst))}" if new.ndim else ""
+    return [f"{where}: {int((gap > allowed).sum())} of {new.size} values differ; the worst{at} by "
+            f"{gap[worst]:.3g} ({relative:.1e} relative, tolerance {RTOL:g})"]
+
+
+def _numbers(value) -> np.ndarray | None:
+    """A number or a regular nested list of numbers as an array; anything else: None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, list)):
+        return None
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
         return None
 
-    def round_all(obj):
-        if isinstance(obj, float):
-            return float(f"{obj:.6g}")
-        if isinstance(obj, list):
-            return [round_all(o) for o in obj]
-        if isinstance(obj, dict):
-            return {k: round_all(v) for k, v in obj.items() if k != "environment"}
-        return obj
 
-    return round_all(json.loads(text))
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _short(value) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 if __name__ == "__main__":

@@ -8,23 +8,72 @@ engine, the autograder and the benchmarks all read them from this module.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 # --------------------------------------------------------------------------
 # Where things are
 # --------------------------------------------------------------------------
-#: Root of the course repository (the folder that holds ``nst_utils/``).
-REPO_ROOT = Path(__file__).resolve().parent.parent
-IMAGES_DIR = REPO_ROOT / "images"
-PRETRAINED_DIR = REPO_ROOT / "pretrained"
+#: The folder of this package, and the one that holds it: the root of the course's
+#: repository in a clone (editable install), ``site-packages`` when installed.
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+#: True when this package runs from a clone of the course (its ``images/``,
+#: ``pretrained/`` and ``output/`` folders are then used, as they always were);
+#: False when it was installed (pip, a handout's wheel, Colab).
+IN_CLONE = (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "images" / "SOURCES.md").is_file()
+#: Names a folder of your own for ``pretrained/`` and ``output/``, wherever the package is.
+HOME_ENV_VAR = "NST_HOME"
+
+
+def _learner_home() -> Path:
+    """Where weights and pictures go: ``$NST_HOME``; the clone; else a per-user data folder
+    (``~/.local/share/nst-course`` on Linux), never the installed package's folder. A process
+    with no home at all (the grading sandbox) gets a per-user folder of the temporary one."""
+    if os.environ.get(HOME_ENV_VAR):
+        return Path(os.environ[HOME_ENV_VAR]).expanduser()
+    if IN_CLONE:
+        return REPO_ROOT
+    import platformdirs
+
+    try:
+        return platformdirs.user_data_path("nst-course", appauthor=False)
+    except (RuntimeError, KeyError, OSError):
+        return Path(tempfile.gettempdir()) / f"nst-course-{os.getuid()}"
+
+
+LEARNER_HOME = _learner_home()
+#: The course's images: ``images/`` in a clone, shipped inside the package otherwise.
+IMAGES_DIR = REPO_ROOT / "images" if IN_CLONE else PACKAGE_DIR / "course_images"
+PRETRAINED_DIR = LEARNER_HOME / "pretrained"
 #: Where demos and notebook 04 save pictures (override with $NST_OUTPUT_DIR).
-OUTPUT_DIR = Path(os.environ.get("NST_OUTPUT_DIR") or REPO_ROOT / "output")
+OUTPUT_DIR = Path(os.environ.get("NST_OUTPUT_DIR") or LEARNER_HOME / "output")
+#: How a learner fetches the real weights, as said in notices and errors: the shortest
+#: command, the command with its alternative, and the command with where to read more.
+FETCH_COMMAND = "python -m nst_utils.weights fetch"
+FETCH_WEIGHTS = "make weights" if IN_CLONE else FETCH_COMMAND
+FETCH_HOWTO = f"`make weights` (or `{FETCH_COMMAND}`)" if IN_CLONE else f"`{FETCH_COMMAND}`"
+WEIGHTS_HOWTO = f"`{FETCH_WEIGHTS}`" + (" (see pretrained/README.md)" if IN_CLONE else "")
+#: The course's notebooks: only in a clone (the instructor versions never ship).
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 
 #: The images every notebook starts from (files in ``images/``).
 DEFAULT_CONTENT_IMAGE = "coffee.jpg"
 DEFAULT_STYLE_IMAGE = "swirls.png"
+
+# --------------------------------------------------------------------------
+# Where the course lives online: the README's Colab and Binder links and the
+# install cell that `python -m autograder release` puts in every student
+# notebook point here. To point them at your copy, change these, then run
+# `python -m autograder release` (a test keeps the README's links in step).
+# --------------------------------------------------------------------------
+#: The course's public repository on GitHub ("owner/name") and the branch learners use.
+COURSE_REPOSITORY = "nst-course/nst-course"
+COURSE_BRANCH = "main"
+#: What a notebook on Colab installs (a pip requirement): the student package built from
+#: that repository. A wheel's address works too ("nst-course @ https://.../nst_course-1.0.0-py3-none-any.whl").
+COLAB_INSTALL = f"nst-course @ git+https://github.com/{COURSE_REPOSITORY}@{COURSE_BRANCH}"
 
 # --------------------------------------------------------------------------
 # The objective (Gatys et al., 2015, as taught in this course)

@@ -89,6 +89,7 @@ def run_folder(folder: Path, names=None, *, out: Path | None = None, timeout: in
                allow_errors: bool = False, env: dict | None = None, echo=print) -> list[RunResult]:
     """Execute the notebooks ``names`` (default: the whole series) of ``folder`` in a copy."""
     names = list(names or config.NOTEBOOKS)
+    folder = Path(folder).resolve()  # "." has no name to copy it under
     results = []
     with tempfile.TemporaryDirectory(prefix="nst-run-") as tmp:
         work = Path(tmp) / folder.name

@@ -7,7 +7,8 @@ Examples::
         --size 256 --steps 200 --tv-weight 10 --preserve-colors -o out.png
 
 The functions come from the notebooks you completed (by default those in
-``notebooks/release/nst/``; choose another folder with ``--notebooks``):
+``notebooks/release/nst/`` of a clone, or in the current folder when the
+package is installed; choose another folder with ``--notebooks``):
 ``compute_content_cost`` (01), ``gram_matrix`` (02), ``compute_layer_style_cost``
 and ``compute_style_cost`` (03), ``total_cost`` and ``train_step`` (04). If one
 of them is still the handed-out stub, the command says which notebook to
@@ -64,13 +65,18 @@ def _notebook_folder(notebooks, reference: bool) -> Path:
                 "are not here. Leave out --reference to use your own notebooks."
             )
         return config.SOURCE_DIR
-    folder = Path(notebooks) if notebooks is not None else config.RELEASE_DIR
+    folder = Path(notebooks) if notebooks is not None else _default_notebooks()
     if not folder.is_dir():
         raise NSTError(
             f"The notebook folder {folder} does not exist. Point --notebooks at the folder "
             "that holds your completed 01-04 notebooks."
         )
     return folder
+
+
+def _default_notebooks() -> Path:
+    """The student notebooks of a clone; where you are, for an installed package."""
+    return config.RELEASE_DIR if config.IN_CLONE else Path.cwd()
 
 
 def load_engine_functions(notebooks: str | Path | None = None, *, reference: bool = False,
@@ -187,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also save a snapshot every N steps (next to the output, in OUTPUT-stem_steps/)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--notebooks", metavar="DIR",
-                        help=f"folder with your completed notebooks (default {config.RELEASE_DIR})")
+                        help=f"folder with your completed notebooks (default {_default_notebooks()})")
     source.add_argument("--reference", action="store_true",
                         help="use the reference solutions (instructor's repository only)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

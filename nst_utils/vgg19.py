@@ -35,7 +35,7 @@ POOLING_CHOICES = ("max", "avg")
 RANDOM_NOTICE = (
     "NOTICE: VGG19 is using RANDOM (untrained) weights, seed {seed}. The code runs and\n"
     "the numbers are reproducible, but images made with it will NOT look painted.\n"
-    "Get the real weights with `make weights` (see pretrained/README.md)."
+    f"Get the real weights with {config.WEIGHTS_HOWTO}."
 )
 
 #: Printed (to stdout) when the offline network stands in for the real weights.

@@ -21,9 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import pytest
-
 from nst_utils import config
+from prerequisites import require
 
 
 def _bin_dir() -> Path | None:
@@ -102,8 +101,8 @@ def _has_user(name: str) -> bool:
 
 @contextlib.contextmanager
 def postgres_server():
-    if _bin_dir() is None:
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql; .ci/run does)")
+    require(_bin_dir() is not None,
+            "PostgreSQL is not installed (apt-get install postgresql; .ci/run does)")
     root = Path(tempfile.mkdtemp(prefix="nst-pg-"))
     os.chmod(root, 0o755)
     server = None

@@ -104,6 +104,24 @@ def _gradebook_points(course):
     return {row["student"]: row for row in table}
 
 
+def flagged_in_report(report: str) -> dict[str, set[tuple[str, str]]]:
+    """The students listed under the report's "Flagged submissions", each with its
+    (exercise, kind) pairs; the count the report gives is checked against the list."""
+    count, *lines = report.split("Flagged submissions: ", 1)[1].splitlines()
+    flagged: dict[str, set[tuple[str, str]]] = {}
+    for line in lines:
+        if line.startswith("    ["):
+            exercise, rest = line.strip()[1:].split("] ", 1)
+            flagged[student].add((exercise, rest.split(":", 1)[0]))
+        elif line.startswith("  ") and line.strip():
+            student = line.strip()
+            flagged[student] = set()
+        else:
+            break
+    assert len(flagged) == int(count), report
+    return flagged
+
+
 def test_bank_covers_what_the_issue_asks():
     valid = {f: 0 for f in config.GRADED_FUNCTIONS}
     wrong = {f: 0 for f in config.GRADED_FUNCTIONS}
@@ -160,7 +178,14 @@ def test_flags_name_the_problem_and_the_exercise(graded, student):
         assert {e: k for e, k in kinds.items() if e not in mistakes} == {}, kinds
         assert all(kinds.get(e, set()) <= {"exception"} for e in mistakes), kinds
     if student.startswith(("faults-", "tamper-")):
-        assert student in graded["report"]
+        assert student in flagged_in_report(graded["report"])
+    if student == "release":
+        # Work not started is not suspicious: nothing is flagged, and each graded case
+        # tells the student why it scored nothing.
+        assert kinds == {} and student not in flagged_in_report(graded["report"]), kinds
+        reasons = {case["reason"] for nb in record["notebooks"]
+                   for verdict in nb["verdicts"].values() for case in verdict["cases"]}
+        assert reasons == {"it is not implemented yet"}, reasons
 
 
 def test_feedback_shows_verdicts_and_no_grader_internals(graded):

@@ -45,6 +45,7 @@ from pathlib import Path
 import pytest
 
 from nst_utils.notebook_runner import tools_env
+from prerequisites import require
 
 pytestmark = pytest.mark.browser
 
@@ -86,33 +87,25 @@ GRADE_TIMEOUT_S = 600
 
 
 # --------------------------------------------------------------------------
-# Prerequisites: skip locally, fail on CI.
-
-
-def _require(ok: bool, reason: str) -> None:
-    if ok:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)", pytrace=False)
-    pytest.skip(reason)
+# Prerequisites: skip locally, fail on CI (prerequisites.require).
 
 
 def _check_prerequisites() -> None:
-    _require(
+    require(
         CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK),
         f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)",
     )
-    _require(
+    require(
         importlib.util.find_spec("playwright") is not None,
         "the playwright Python package is missing: pip install playwright==1.65.2",
     )
     release_nb = COURSE_DIR / "release" / ASSIGNMENT / NOTEBOOK
-    _require(release_nb.is_file(), f"{release_nb.relative_to(REPO)} is missing: run `make release`")
+    require(release_nb.is_file(), f"{release_nb.relative_to(REPO)} is missing: run `make release`")
     sandbox = subprocess.run(
         [sys.executable, "-m", "autograder", "sandbox", "--check"],
         cwd=REPO, env=tools_env(), capture_output=True, text=True, timeout=120,
     )
-    _require(
+    require(
         sandbox.returncode == 0,
         "the grading sandbox is not usable here (`python -m autograder sandbox --check` "
         f"exited {sandbox.returncode}), so submissions cannot be graded:\n"

@@ -53,7 +53,7 @@ def test_mistakes_fail_with_a_reason(variant):
     verdict = _verdict(variant.exercise, build(variant, HELPERS))
     assert not verdict.passed
     failed = [case for case in verdict.cases if not case.passed]
-    assert all(case.reason for case in failed)
+    assert failed and all(case.reason for case in failed), verdict.summary()
 
 
 def test_cases_are_reproducible_per_submission_and_differ_between_submissions():

@@ -1,19 +1,22 @@
 """The notebook series as learners and graders meet it.
 
-* The committed release and the public checks' values are what the sources generate.
+* The committed release and the public checks' values are what the sources generate
+  (the values to a tolerance that float noise between CPUs stays within, and a real
+  change does not).
 * Every source notebook runs top to bottom and every check passes.
 * Every release notebook runs top to bottom: each graded check fails with the
   "not implemented yet" message and nothing else fails.
 """
 
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 
 from autograder.release import verify
-from nst_utils import cells, config
+from nst_utils import cells, checks, config
 from nst_utils.notebook_runner import run_folder
 
 GRADING = {"NBGRADER_EXECUTION": "autograde"}
@@ -32,6 +35,40 @@ def test_committed_release_is_current_and_clean():
 def test_public_check_values_are_current():
     result = _run_module("autograder", "values", "--check")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _moved(tree, factor, where=""):
+    """A copy of the stored values with every computed number times ``factor(where)``."""
+    if isinstance(tree, dict):
+        return {k: v if k in ("inputs", "other_weights", "environment", "about")
+                else _moved(v, factor, f"{where}.{k}".lstrip(".")) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [_moved(v, factor, where) for v in tree]
+    return tree * factor(where)
+
+
+def test_values_check_tolerates_float_noise_and_names_a_real_change(tmp_path):
+    """`values --check` run on copies of the stored file: every value moved by 3e-7 (more than
+    CPUs disagree by) is still current; one moved by 1e-3, or a changed input, is named."""
+    stored = json.loads(checks.DATA_FILE.read_text(encoding="utf-8"))
+    noisy, changed = tmp_path / "noisy.json", tmp_path / "changed.json"
+    sign = {}  # alternate up and down from key to key
+    noisy.write_text(json.dumps(_moved(stored, lambda key: 1 + 3e-7 * sign.setdefault(
+        key, (-1) ** len(sign)))))
+    moved = _moved(stored, lambda key: 1 + 1e-3 if key == "layer_style_cost.expected" else 1)
+    moved["gram_matrix"]["inputs"]["A"]["seed"] += 1
+    changed.write_text(json.dumps(moved))
+
+    current = _run_module("autograder", "values", "--check", "--file", str(noisy))
+    assert current.returncode == 0, current.stdout + current.stderr
+    assert "up to date" in current.stdout
+    stale = _run_module("autograder", "values", "--check", "--file", str(changed))
+    assert stale.returncode == 1, stale.stdout + stale.stderr
+    problems = stale.stdout.splitlines()[1:]
+    assert len(problems) == 2, stale.stdout
+    assert re.search(r"layer_style_cost\.expected: 1 of 1 values differ; the worst by "
+                     r"8\.2\de-06 \(1\.0e-03 relative", problems[1]), stale.stdout
+    assert "gram_matrix.inputs.A.seed: the file has 202, now 201" in problems[0], stale.stdout
 
 
 def test_source_notebooks_are_kept_small_and_without_outputs():

@@ -5,41 +5,78 @@ import re
 import tomllib
 from pathlib import Path
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 from nst_utils import config
 
 ROOT = config.REPO_ROOT
 
 
-def _pyproject_pins() -> dict[str, str]:
-    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    pins = {}
-    for requirement in data["project"]["dependencies"]:
-        spec = requirement.split(";")[0].strip()
-        name, version = spec.split("==")
-        pins[name.lower()] = version
-    return pins
+def _requirements(pyproject: Path, extras=()) -> list[Requirement]:
+    """The requirements of a distribution (and of the extras named) that apply here."""
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    texts = project["dependencies"] + [r for e in extras for r in project["optional-dependencies"][e]]
+    found = [Requirement(text) for text in texts]
+    return [r for r in found if r.marker is None or r.marker.evaluate({"extra": ""})]
+
+
+STUDENT, INSTRUCTOR = ROOT / "pyproject.toml", ROOT / "autograder" / "pyproject.toml"
+
+
+def _direct_requirements() -> dict[str, Requirement]:
+    """What the tested environment installs directly: both distributions, with the
+    student package's TensorFlow and JupyterLab (never the course's own packages)."""
+    found = _requirements(STUDENT, ["tensorflow", "lab"]) + _requirements(INSTRUCTOR)
+    merged: dict[str, Requirement] = {}
+    for requirement in found:
+        name = canonicalize_name(requirement.name)
+        if name == "nst-course":
+            continue
+        if name in merged:
+            requirement.specifier &= merged[name].specifier
+        merged[name] = requirement
+    return merged
 
 
 def _environment_pins() -> dict[str, str]:
     text = (ROOT / "environment.yml").read_text(encoding="utf-8")
-    return {m.group(1).lower(): m.group(2) for m in re.finditer(r"^\s+- ([A-Za-z0-9_.-]+)==(\S+)", text, re.M)}
+    return {canonicalize_name(m.group(1)): m.group(2)
+            for m in re.finditer(r"^\s+- ([A-Za-z0-9_.-]+)==(\S+)", text, re.M)}
 
 
-def test_environment_yml_has_the_same_pins_as_pyproject():
-    pins = _pyproject_pins()
-    # pyproject picks tensorflow-cpu on Linux x86-64 and tensorflow elsewhere: one version.
-    assert pins.pop("tensorflow") == pins["tensorflow-cpu"]
-    assert _environment_pins() == pins
+def _locked() -> dict[str, str]:
+    lines = (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()
+    return {canonicalize_name(l.split("==")[0]): l.split("==")[1] for l in lines if "==" in l}
+
+
+def test_environment_yml_pins_every_direct_requirement_to_the_tested_version():
+    """environment.yml (conda, Binder) = the direct requirements, each at constraints.txt's
+    version, which the distributions' ranges allow."""
+    direct, pins, locked = _direct_requirements(), _environment_pins(), _locked()
+    assert set(pins) == set(direct)
+    for name, requirement in direct.items():
+        assert pins[name] == locked.get(name), name
+        assert requirement.specifier.contains(pins[name]), (name, str(requirement.specifier))
     assert "python=3.11" in (ROOT / "environment.yml").read_text(encoding="utf-8")
 
 
-def test_constraints_agree_with_pyproject():
-    lines = (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()
-    locked = {l.split("==")[0].lower().replace("_", "-"): l.split("==")[1] for l in lines if "==" in l}
-    for name, version in _pyproject_pins().items():
-        if name == "tensorflow":
+def test_constraints_pin_every_requirement_within_its_range():
+    locked = _locked()
+    every = _requirements(STUDENT, ["tensorflow", "lab", "test", "bench"]) + _requirements(INSTRUCTOR)
+    for requirement in every:
+        name = canonicalize_name(requirement.name)
+        if name == "nst-course":
             continue
-        assert locked.get(name) == version, name
+        assert name in locked, f"{name} is not pinned in constraints.txt (`make lock`)"
+        assert requirement.specifier.contains(locked[name]), (name, str(requirement.specifier))
+
+
+def test_the_instructor_side_requires_this_very_student_package():
+    version = tomllib.loads(STUDENT.read_text(encoding="utf-8"))["project"]["version"]
+    [student] = [r for r in _requirements(INSTRUCTOR) if r.name == "nst-course"]
+    assert str(student.specifier) == f"=={version}"
+    assert {"tensorflow", "lab"} <= student.extras
 
 
 def test_nst_utils_never_imports_autograder():

@@ -294,7 +294,8 @@ def test_extractor_in_tf_function_and_shares_model(image, capsys):
     var = tf.Variable(image)
     with tf.GradientTape() as tape:
         loss = tf.reduce_mean(extract(var)[config.CONTENT_LAYER])
-    assert tape.gradient(loss, var) is not None
+    gradient = tape.gradient(loss, var)
+    assert gradient is not None and float(tf.reduce_max(tf.abs(gradient))) > 0
 
 
 # --------------------------------------------------------------------------
@@ -381,4 +382,6 @@ def test_demo_writes_feature_map_figure(isolated_search, tmp_path, capsys):
     assert figure.is_file() and figure.stat().st_size > 10_000
     out = capsys.readouterr().out
     assert "OFFLINE" in out and str(figure) in out
+    # a shallow layer at full size, the content layer at an eighth of it
+    assert "block1_conv1 (48, 64, 64) and block4_conv2 (6, 8, 512)" in out
     assert "NST_DEMO_FETCH=0" in out  # the fixture switched the download off: nothing fetched

@@ -9,9 +9,9 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 
+import numpy as np
 import pytest
 
 from nst_utils import config
@@ -101,7 +101,9 @@ def test_official_file_with_right_md5_loads(isolated_search, weight_files, monke
     path = _place(weight_files["h5"], isolated_search["keras_cache"] / config.KERAS_WEIGHTS_FILENAME)
     model = load_vgg19()
     assert model.weights_source == str(path)
-    assert "RANDOM" not in capsys.readouterr().out
+    assert "NOTICE" not in capsys.readouterr().out  # neither the offline nor the untrained network
+    np.testing.assert_array_equal(model.get_layer("block3_conv1").get_weights()[0],
+                                  W.read_weights(path)["block3_conv1"][0])
 
 
 def test_md5_is_cached_until_the_file_changes(isolated_search, weight_files, monkeypatch):
@@ -228,15 +230,36 @@ def test_cli_status(isolated_search, weight_files, capsys, monkeypatch):
     assert "MD5 verified" in capsys.readouterr().out
 
 
-def test_module_runs_as_script_without_tensorflow(isolated_search):
-    env = dict(os.environ, PYTHONPATH=str(config.REPO_ROOT))
+def test_installed_module_runs_without_tensorflow_and_keeps_weights_out_of_the_package(
+        isolated_search, installed_python):
+    """The installed student package (conftest: installed_python), as a learner runs it: the
+    weights are looked for and fetched into a per-user folder, never into site-packages."""
+    home = isolated_search["root"] / "home"
+    env = installed_python.env(home, KERAS_HOME=str(isolated_search["keras_cache"].parent))
     code = (
         "import runpy, sys; sys.argv = ['x', 'status']\n"
         "try:\n    runpy.run_module('nst_utils.weights', run_name='__main__')\n"
         "except SystemExit as e:\n    assert e.code == 0\n"
         "assert 'tensorflow' not in sys.modules"
     )
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run([installed_python.python, "-c", code], env=env, capture_output=True,
+                            text=True, timeout=60, cwd=isolated_search["root"])
     assert result.returncode == 0, result.stderr
-    assert "VGG19 weights, in search order" in result.stdout
     assert result.stderr == ""
+    pretrained = home / "data" / "nst-course" / "pretrained"
+    assert result.stdout.splitlines()[:5] == [
+        "VGG19 weights, in search order:", f"  1. ${config.WEIGHTS_ENV_VAR}: not set",
+        f"  2. {pretrained / config.KERAS_WEIGHTS_FILENAME}: not there",
+        f"  3. {pretrained / config.MATCONVNET_WEIGHTS_FILENAME}: not there",
+        f"  4. {isolated_search['keras_cache'] / config.KERAS_WEIGHTS_FILENAME}: not there"]
+    assert "Run `python -m nst_utils.weights fetch` to download." in result.stdout
+    fetch_help = subprocess.run([installed_python.python, "-m", "nst_utils.weights", "fetch", "--help"],
+                                env={**env, "COLUMNS": "400"}, capture_output=True, text=True, timeout=60,
+                                cwd=isolated_search["root"])
+    assert f"(default {pretrained})" in fetch_help.stdout
+    # A learner's own folder, named by $NST_HOME, takes their place.
+    mine = isolated_search["root"] / "mine"
+    named = subprocess.run([installed_python.python, "-m", "nst_utils.weights", "status"],
+                           env={**env, "NST_HOME": str(mine)}, capture_output=True, text=True,
+                           timeout=60, cwd=isolated_search["root"])
+    assert f"  2. {mine / 'pretrained' / config.KERAS_WEIGHTS_FILENAME}: not there" in named.stdout

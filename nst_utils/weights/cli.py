@@ -27,7 +27,7 @@ def status_report() -> str:
         size = path.stat().st_size
         if origin != ORIGIN_ENV and _is_official_name(path):
             ok = cached_md5(path) == config.KERAS_WEIGHTS_MD5
-            state = "MD5 verified" if ok else "MD5 WRONG - delete it and run `make weights`"
+            state = "MD5 verified" if ok else f"MD5 WRONG - delete it and run `{config.FETCH_WEIGHTS}`"
         else:
             state = "present (checked by structure when loaded)"
         lines.append(f"  {number}. {label}: {size / 1e6:.1f} MB, {state}")
@@ -37,7 +37,7 @@ def status_report() -> str:
         lines.append(f'weights="imagenet" uses: {chosen}')
     else:
         lines.append('Nothing found: weights="auto" falls back to the offline network.')
-        lines.append("Run `make weights` (or `python -m nst_utils.weights fetch`) to download.")
+        lines.append(f"Run {config.FETCH_HOWTO} to download.")
     return "\n".join(lines)
 
 

@@ -135,7 +135,7 @@ def missing_weights_message() -> str:
         lines.append(f"  {number}. {where}")
     lines += [
         "To get them, do ONE of these:",
-        "  * run `make weights` (or `python -m nst_utils.weights fetch`) to download",
+        f"  * run {config.FETCH_HOWTO} to download",
         f"    Keras's file (about 80 MB) into {config.PRETRAINED_DIR}/;",
         f"  * download {config.KERAS_WEIGHTS_URL}",
         f"    yourself and put it in {config.PRETRAINED_DIR}/ (keep the name "

@@ -96,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only check the file is current")
     args = parser.parse_args(argv)
+    if not args.check and not config.IN_CLONE:  # never rewrite an installed package's file
+        print(f"The recipe ships with the course: regenerate it in a clone of the course, "
+              f"not in the installed package ({RECIPE_FILE}).", file=sys.stderr)
+        return 2
     recipe = make_recipe()
     if args.check:
         current = json.loads(RECIPE_FILE.read_text(encoding="utf-8"))

@@ -38,7 +38,7 @@ OFFLINE_NOTICE = (
     "NOTICE: no pretrained VGG19 weights found, so VGG19 runs OFFLINE: the same layers\n"
     "filled with seeded random filters (seed {seed}), scaled layer by layer so that it\n"
     "still paints (rougher than the real network). For the real thing, run\n"
-    "`make weights` (see pretrained/README.md)."
+    f"{config.WEIGHTS_HOWTO}."
 )
 
 
@@ -106,11 +106,11 @@ def describe_active_weights(source: str | None = None) -> str:
             "VGG19 is running offline: no pretrained weights were found, so its layers hold "
             "seeded random filters, scaled layer by layer so that their Gram matrices still "
             "capture colours and strokes; it paints, but more roughly than the real network "
-            "(run `make weights` to get the real ImageNet weights, about 80 MB)."
+            f"(run `{config.FETCH_WEIGHTS}` to get the real ImageNet weights, about 80 MB)."
         )
     if source == "random":
         return (
             "VGG19 holds plain random filters (weights=\"random\" with no recipe): the code runs, "
-            "but images made with it will not look painted; run `make weights` for the real ones."
+            f"but images made with it will not look painted; run `{config.FETCH_WEIGHTS}` for the real ones."
         )
     return f"VGG19 uses the pretrained ImageNet weights from {source}."
