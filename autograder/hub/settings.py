@@ -27,7 +27,8 @@ class Plan:
     students: list[str]
     passwords: dict[str, str]
     environment: str  # the students' shared environment
-    instructor_code: str  # the instructor side, on the instructor's PYTHONPATH
+    instructor_code: str  # the instructor side (a partial clone), first on their PYTHONPATH
+    instructor_site: str  # the third-party packages only the instructor side needs, next
     course: str  # the instructor's nbgrader course folder
     port: int  # the proxy's public port: the class's URL
     proxy_api_port: int
@@ -48,6 +49,10 @@ class Plan:
     @property
     def student_config(self) -> Path:
         return Path(self.root) / "jupyter" / "student"
+
+    @property
+    def instructor_pythonpath(self) -> str:
+        return f"{self.instructor_code}:{self.instructor_site}"
 
     @property
     def url(self) -> str:
@@ -114,7 +119,7 @@ def apply(c, path: str | Path) -> None:
     spawner.shared = plan.shared
     spawner.instructor = plan.instructor
     spawner.course = plan.course
-    spawner.instructor_code = plan.instructor_code
+    spawner.instructor_path = plan.instructor_pythonpath
     spawner.student_limits = plan.student_limits
     spawner.instructor_limits = plan.instructor_limits
     spawner.extra_env = plan.extra_env

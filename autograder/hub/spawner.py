@@ -46,7 +46,8 @@ class ClassSpawner(LocalProcessSpawner):
     shared = List(Unicode(), help="more read-only folders students see").tag(config=True)
     instructor = Unicode(help="the instructor's user name").tag(config=True)
     course = Unicode(help="the instructor's course folder").tag(config=True)
-    instructor_code = Unicode(help="the instructor side (on PYTHONPATH)").tag(config=True)
+    instructor_path = Unicode(help="the instructor's PYTHONPATH (the instructor side)").tag(
+        config=True)
     student_limits = Dict(help="memory_gb, cpus, tasks of a student's server").tag(config=True)
     instructor_limits = Dict(help="memory_gb, cpus, tasks of the instructor's").tag(config=True)
     extra_env = Dict(help="more environment variables for every server").tag(config=True)
@@ -69,7 +70,7 @@ class ClassSpawner(LocalProcessSpawner):
         env["PATH"] = f"{Path(self.venv) / 'bin'}:/usr/local/bin:/usr/bin:/bin"
         env["TF_CPP_MIN_LOG_LEVEL"] = "2"
         if self.is_instructor:
-            env.update(PYTHONPATH=self.instructor_code, NST_EXCHANGE=self.exchange,
+            env.update(PYTHONPATH=self.instructor_path, NST_EXCHANGE=self.exchange,
                        NST_COURSE_ROOT=self.course)
         else:
             env["JUPYTER_CONFIG_PATH"] = self.student_config
