@@ -122,8 +122,7 @@ class Classroom:
                      f"`chmod 700 {checkout}`, or keep it in a folder only you can enter.")
 
     def _remove_root(self) -> None:
-        marker = self.root / "hub" / "class.json"
-        if not marker.is_file():
+        if not (self.root / layout.MARKER).is_file():
             raise ClassError(f"{self.root} exists and is not a class folder: choose another "
                              "folder (or remove it yourself)")
         shutil.rmtree(self.root)
@@ -166,12 +165,12 @@ class Classroom:
             if self.plan is not None:
                 self.stop()
         finally:
-            if keep_logs is not None and self.plan is not None:
+            if keep_logs is not None and self.plan is not None and self.plan.hub_dir.is_dir():
                 keep_logs.mkdir(parents=True, exist_ok=True)
                 for log in self.plan.hub_dir.glob("*.log"):
                     shutil.copyfile(log, keep_logs / log.name)
             accounts.remove_all(self.prefix)
-            if self.root.exists():
+            if self.root.exists() and (self.root / layout.MARKER).is_file():
                 self._remove_root()
 
     # -------------------------------------------------------------------- API

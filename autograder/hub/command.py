@@ -53,6 +53,7 @@ def _wait_for_stop() -> None:
 
 
 def command(args: argparse.Namespace) -> int:
+    from autograder.hub.accounts import AccountError
     from autograder.hub.classroom import ClassError, Classroom
     from autograder.hub.environments import EnvironmentError_
     from autograder.hub.processes import HubError
@@ -61,10 +62,12 @@ def command(args: argparse.Namespace) -> int:
     try:
         room.setup()
         room.start()
-    except (ClassError, EnvironmentError_, HubError) as error:
+    except ClassError as error:  # said before anything was made
         print(f"hub: {error}", file=sys.stderr)
-        if room.plan is not None:
-            room.teardown()
+        return 2
+    except (AccountError, EnvironmentError_, HubError) as error:
+        print(f"hub: {error}", file=sys.stderr)
+        room.teardown()  # what this run made
         return 2
     except BaseException:
         room.teardown()

@@ -41,9 +41,14 @@ STUDENT_HIDDEN_SERVER = ("nbgrader.server_extensions.formgrader",
                          "nbgrader.server_extensions.course_list")
 
 
+#: The file that marks a folder as a class's (only such a folder is ever removed).
+MARKER = ".nst-class"
+
+
 def make_root(root: Path) -> None:
     root.mkdir(parents=True, exist_ok=False)
     root.chmod(0o755)
+    (root / MARKER).write_text("made by python -m autograder hub; removed with the class\n")
     (root / "hub").mkdir(mode=0o700)
     (root / "home").mkdir(mode=0o755)
 
