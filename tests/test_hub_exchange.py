@@ -20,7 +20,7 @@ from nbgrader.auth import Authenticator
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
-from autograder.hub.exchange import Changed, Reader, Refused, TrustedCollect, released_at
+from autograder.hub.exchange import Changed, Reader, TrustedCollect, released_at
 from nst_utils import config
 from nst_utils.exchange import AtomicSubmit, FeedbackList
 from nst_utils.notebook_runner import tools_env
