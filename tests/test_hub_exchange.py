@@ -1,4 +1,5 @@
-"""The class hub's exchange on its own, in seconds: what the trusted collect takes and refuses.
+"""The class hub's exchange on its own, in seconds: what the trusted collect takes and refuses,
+what a student's submit leaves; and the class command refusing to run without root.
 
 No hub, no accounts made: submissions are laid out in a temporary exchange and
 given to existing system users (``daemon``, ``bin``) with ``chown``, so these
@@ -188,3 +189,13 @@ def test_the_assignments_tab_offers_feedback_once_the_graded_notebooks_have_it()
     FeedbackList._judge_feedback(info)
     assert info["has_local_feedback"] and not info["feedback_updated"]
     assert info["local_feedback_path"] == "/home/s/nst-course/nst/feedback/T"
+
+
+def test_without_root_the_class_command_refuses_and_says_why(tmp_path, monkeypatch, capsys):
+    from autograder.hub import command
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert command.main(["--root", str(tmp_path / "class"), "--students", "2"]) == 2
+    said = capsys.readouterr().err
+    assert "run it as root" in said and "no single-user mode" in said, said
+    assert not (tmp_path / "class").exists()
