@@ -1,5 +1,6 @@
 """The class hub's exchange on its own, in seconds: what the trusted collect takes and refuses,
-what a student's submit leaves; and the class command refusing to run without root.
+what a student's submit leaves; the class command refusing to run without root; the
+machine's pretrained weights shared with every server.
 
 No hub, no accounts made: submissions are laid out in a temporary exchange and
 given to existing system users (``daemon``, ``bin``) with ``chown``, so these
@@ -199,3 +200,18 @@ def test_without_root_the_class_command_refuses_and_says_why(tmp_path, monkeypat
     said = capsys.readouterr().err
     assert "run it as root" in said and "no single-user mode" in said, said
     assert not (tmp_path / "class").exists()
+
+
+def test_the_machines_weights_are_shared_read_only_with_every_server(tmp_path, monkeypatch):
+    from autograder.hub.layout import share_weights
+
+    weights = tmp_path / "mine.h5"
+    weights.write_bytes(b"\x89HDF\r\n\x1a\n" + b"0" * 64)
+    monkeypatch.setenv(config.WEIGHTS_ENV_VAR, str(weights))
+    root = tmp_path / "class"
+    root.mkdir()
+    shared = share_weights(root)
+    assert shared == {"folder": str(root / "shared"), "variable": config.WEIGHTS_ENV_VAR,
+                      "file": str(root / "shared" / "mine.h5")}
+    assert (root / "shared" / "mine.h5").read_bytes() == weights.read_bytes()
+    assert oct((root / "shared" / "mine.h5").stat().st_mode & 0o777) == "0o644"

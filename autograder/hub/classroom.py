@@ -106,6 +106,10 @@ class Classroom:
         student_limits, instructor_limits = self.limits
         self.plan.student_limits.update(student_limits or {})
         self.plan.instructor_limits.update(instructor_limits or {})
+        weights = layout.share_weights(self.root)
+        if weights:
+            self.plan.shared.append(weights["folder"])
+            self.plan.extra_env[weights["variable"]] = weights["file"]
         layout.make_exchange(self.plan.exchange, instructor)
         layout.write_student_config(self.plan.student_config, self.plan.exchange)
         self.plan.save()
@@ -223,7 +227,8 @@ class Classroom:
         entry = pwd.getpwnam(name)
         return {"PATH": f"{self.plan.environment}/bin:/usr/bin:/bin", "HOME": entry.pw_dir,
                 "USER": name, "LOGNAME": name, "LANG": "C.UTF-8", "TF_CPP_MIN_LOG_LEVEL": "2",
-                "JUPYTER_CONFIG_PATH": str(self.plan.student_config), "JUPYTERHUB_USER": name}
+                "JUPYTER_CONFIG_PATH": str(self.plan.student_config), "JUPYTERHUB_USER": name,
+                **self.plan.extra_env}
 
     def instructor_env(self) -> dict:
         """The environment of the instructor's server and terminals."""
@@ -231,7 +236,8 @@ class Classroom:
         return {"PATH": f"{self.plan.environment}/bin:/usr/bin:/bin", "HOME": entry.pw_dir,
                 "USER": entry.pw_name, "LOGNAME": entry.pw_name, "LANG": "C.UTF-8",
                 "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": self.plan.instructor_pythonpath,
-                "NST_EXCHANGE": str(self.plan.exchange), "NST_COURSE_ROOT": self.plan.course}
+                "NST_EXCHANGE": str(self.plan.exchange), "NST_COURSE_ROOT": self.plan.course,
+                **self.plan.extra_env}
 
     def as_user(self, name: str, argv: list[str], *, env: dict, cwd: str | Path | None = None,
                 cgroup: SandboxCgroup | None = None, **popen) -> subprocess.Popen:

@@ -99,3 +99,20 @@ def make_course(course: Path, code: Path, checkout: Path, instructor: Account) -
     subprocess.run(["chown", "-R", f"{instructor.uid}:{instructor.gid}", str(course)], check=True)
     course.chmod(0o700)
     return course
+
+
+def share_weights(root: Path) -> dict:
+    """The pretrained VGG19 weights this machine has (found as the course finds them), in
+    ``<class>/shared`` (0644) for every server: ``{"folder", "variable", "file"}``, or
+    ``{}`` when there are none (the notebooks then say they run the offline network)."""
+    from nst_utils.weights.finding import find_weights
+
+    found = find_weights()
+    if found is None:
+        return {}
+    folder = root / "shared"
+    folder.mkdir(mode=0o755)
+    target = folder / found.path.name
+    shutil.copyfile(found.path, target)
+    target.chmod(0o644)
+    return {"folder": str(folder), "variable": config.WEIGHTS_ENV_VAR, "file": str(target)}
