@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import math
 import os
 import secrets
 import zipfile
@@ -196,9 +197,10 @@ def load(path: Path) -> tuple[str, dict[str, CaseSet]]:
 def read_results(data: bytes | None, max_values: int = 2_000_000) -> dict | None:
     """Parse a results file written in the learner's kernel; None if it is not sound.
 
-    Only ``.npz`` archives of plain arrays are accepted: no pickles, no object
-    arrays, and no more than ``max_values`` numbers in all, checked from each
-    array's header before anything is allocated or decompressed.
+    Only ``.npz`` archives of plain numbers are accepted: no pickles, no object
+    arrays, no text (the harness records none), and no more than ``max_values``
+    numbers in all, checked from each array's header before anything is
+    allocated or decompressed.
     """
     if not data:
         return None
@@ -223,9 +225,9 @@ def _read_array(member, max_values: int) -> np.ndarray:
     version = npy.read_magic(member)
     reader = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
     shape, fortran, dtype = reader(member)
-    if dtype.hasobject or dtype.kind not in "biufcU" or int(np.prod(shape)) > max_values:
-        raise ValueError("not a plain array of a sensible size")
-    count = int(np.prod(shape))
+    if dtype.hasobject or dtype.kind not in "biuf" or math.prod(shape) > max_values:
+        raise ValueError("not an array of plain numbers of a sensible size")
+    count = math.prod(shape)
     raw = member.read(count * dtype.itemsize)
     if len(raw) != count * dtype.itemsize:
         raise ValueError("truncated array")

@@ -15,7 +15,10 @@ For every graded notebook, :class:`SealedExecute`:
 4. right after each graded test cell, reads the results the harness wrote
    (a file that is missing, odd or too big counts as no result) and replaces
    that cell's outputs with a "not judged yet" failure, so that without the
-   judge (:class:`autograder.judge.JudgeGradedCells`) no cell earns points.
+   judge (:class:`autograder.judge.JudgeGradedCells`) no cell earns points;
+5. keeps of what the kernel sends only inert output, bounded in bytes per
+   message, cell and notebook as it arrives (:mod:`autograder.output_bounds`),
+   noting in the cell, for the instructor's flags, any output it dropped.
 
 A kernel that dies (``os._exit``, a crash) does not abort the notebook: the
 cell it died in records a ``DeadKernelError`` and later cells stay unrun.
@@ -29,12 +32,13 @@ import tempfile
 from pathlib import Path
 
 from nbclient.exceptions import DeadKernelError
+from nbclient.util import run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import default
+from traitlets import Integer, default
 
-from autograder import cases, judge, staging
+from autograder import cases, judge, output_bounds, staging
 from nst_utils import cells, config, harness
 
 #: File of precomputed cases (written by the grading process, outside any kernel).
@@ -48,6 +52,13 @@ MAX_RESULTS_BYTES = 16 * 2**20
 class SealedExecute(Execute):
     """Execute in a sandboxed scratch folder; collect each graded cell's results."""
 
+    max_message_bytes = Integer(output_bounds.MESSAGE_BYTES,
+                                help="Output one message may keep, in bytes").tag(config=True)
+    max_cell_bytes = Integer(output_bounds.CELL_BYTES,
+                             help="Output one cell may keep, in bytes").tag(config=True)
+    max_notebook_bytes = Integer(output_bounds.NOTEBOOK_BYTES,
+                                 help="Output one notebook may keep, in bytes").tag(config=True)
+
     @default("shutdown_kernel")
     def _kill_when_done(self):
         # Every graded cell's results were read as it ended, so nothing is lost by
@@ -55,9 +66,27 @@ class SealedExecute(Execute):
         # TensorFlow takes 1-3 s per notebook.
         return "immediate"
 
+    # What the kernel says goes no further than the cell outputs, bounded and inert:
+    # no timestamps of its messages, no widget state in the notebook's metadata, and
+    # a lost output channel is no reason to stop grading (the results are files).
+    @default("record_timing")
+    def _no_timing(self):
+        return False
+
+    @default("store_widget_state")
+    def _no_widgets(self):
+        return False
+
+    @default("raise_on_iopub_timeout")
+    def _output_may_be_lost(self):
+        return False
+
     def preprocess(self, nb, resources, *args, **kwargs):
         name = resources["unique_key"] + ".ipynb"
         self._dead, self._name = False, name
+        self._budget = output_bounds.OutputBudget(
+            self.max_message_bytes, self.max_cell_bytes, self.max_notebook_bytes)
+        self._output_lost = False
         self._scratch = Path(tempfile.mkdtemp(prefix="nst-scratch-"))
         grading = resources.setdefault(judge.RESOURCE_KEY, {})
         grading["results"] = {}
@@ -89,15 +118,26 @@ class SealedExecute(Execute):
             self.kernel_name = self.nb.metadata.get("kernelspec", {}).get("name") or "python3"
         manager = sandbox.kernel_manager_class()
         adopted = kernel_ahead.adopt(self._name) if manager is sandbox.SandboxedKernelManager else None
-        if adopted is not None:
-            self.km = adopted
-            return self.km
-        self.km = manager(kernel_name=self.kernel_name, config=self.config)
+        self.km = adopted or manager(kernel_name=self.kernel_name, config=self.config)
+        self.km.client_factory = output_bounds.BoundedKernelClient
         return self.km
+
+    async def async_start_new_kernel_client(self):
+        client = await super().async_start_new_kernel_client()
+        client.watch_output()
+        return client
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+    def process_message(self, msg, cell, cell_index):
+        """Keep what the budget allows, inert (:mod:`autograder.output_bounds`)."""
+        kept = self._budget.admit(msg)
+        return None if kept is None else super().process_message(kept, cell, cell_index)
 
     def preprocess_cell(self, cell, resources, index):
         if self._dead:
             return cell, resources
+        self._budget.new_cell()
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
@@ -106,10 +146,26 @@ class SealedExecute(Execute):
                 output_type="error", ename="DeadKernelError",
                 evalue="the kernel died while this cell ran; later cells were not run",
                 traceback=["DeadKernelError: the kernel died while this cell ran"]))
+        self._note_dropped_output(cell)
         function = judge.graded_function(cell)
         if function:
             self._collect(function, cell, resources)
         return cell, resources
+
+    def _note_dropped_output(self, cell) -> None:
+        """Say so in the cell (and its metadata, for the flags) when output was dropped."""
+        if self._budget.dropped:
+            cell.metadata["nst_output_dropped"] = self._budget.dropped
+            cell.setdefault("outputs", []).append(NotebookNode(
+                output_type="stream", name="stdout", text=output_bounds.note(
+                    self._budget.message, self._budget.cell, self._budget.notebook)))
+        if not (self._dead or self._output_lost) and self.kc is not None \
+                and self.kc.output_lost():
+            self._output_lost = True
+            self.iopub_timeout = 0  # no output will come: do not wait for it
+            cell.metadata["nst_output_lost"] = True
+            cell.setdefault("outputs", []).append(NotebookNode(
+                output_type="stream", name="stdout", text=output_bounds.lost_note()))
 
     def _collect(self, function, cell, resources) -> None:
         """Read the cell's results now, before any later code can touch them."""

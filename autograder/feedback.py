@@ -3,9 +3,11 @@
     python -m autograder feedback [--course DIR]          # feedback/<student>/nst/*.html
 
 Feedback is nbgrader's ``generate_feedback`` with this course's
-configuration. Every graded test cell of a graded notebook holds the judge's
-verdict (a pass line, or the one-line reason of the first failed case), never
-the grader's code, inputs or expected values: there is nothing to hide.
+configuration, which makes each page from the learner's own submitted
+notebook and the judge's verdicts (:mod:`autograder.student_view`): a pass
+line, or the one-line reason of the first failed case, in the judge's words.
+Nothing a grading kernel printed is in it, and no page runs script
+(:mod:`autograder.browser_safe`).
 """
 
 from __future__ import annotations

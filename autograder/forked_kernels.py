@@ -11,8 +11,8 @@ Why a notebook still cannot see what decides its score:
 
 * one sandbox per submission: another student's work is never inside it;
 * one kernel at a time, in the course's notebook order. Before the next
-  notebook's staging (the reference copies of the notebooks *before* it, and
-  its cases' inputs) is put at ``/staging``, the previous notebook's verdicts
+  notebook's staging (the reference functions it imports from the notebooks
+  *before* it, and its cases' inputs) is put at ``/staging``, the previous notebook's verdicts
   are final (its nbgrader job has ended) and the factory has ended every
   process the previous kernel left and emptied every writable place. So no
   kernel ever sees the reference of its own notebook, which only the staging

@@ -113,10 +113,24 @@ c.Autograde.autograde_preprocessors = [
 ]
 
 # ------------------------------------------------------------------ feedback
-# Feedback shows the judge's verdicts (graded test cells hold nothing else).
+# What a learner gets back is made from their own submitted notebook and the judge's
+# verdicts, never from what a grading kernel sent (autograder/student_view.py).
 # ClearHiddenTests stays, so hidden tests an instructor might add never leak.
 c.GenerateFeedback.preprocessors = [
+    "autograder.student_view.StudentFeedback",
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
+    "autograder.browser_safe.SanitizeForBrowsers",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# ------------------------------------------------------- what browsers are shown
+# Nothing a kernel or a learner wrote runs in a browser: every page nbconvert makes
+# for this course (the formgrader's view of a graded notebook, feedback) escapes the
+# HTML of markdown and raw cells, keeps inert outputs only, without their metadata,
+# cleans rendered markdown with an allow-list (no javascript: links), and shows no
+# JavaScript output (autograder/browser_safe.py). Graded notebooks hold only text and
+# PNG/JPEG outputs to begin with (autograder/output_bounds.py).
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.preprocessors = ["autograder.browser_safe.SanitizeForBrowsers"]
+c.HTMLExporter.filters = {"markdown2html": "autograder.browser_safe.markdown2html"}

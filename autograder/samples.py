@@ -14,7 +14,8 @@ committed release and only its graded cells are changed, by code:
 * ``faults-N``: broken work (an infinite loop, an exception, a syntax error,
   a kernel killed with ``os._exit``, a memory bomb, a million lines of output,
   a deleted / edited test cell, a duplicated graded cell, a graded cell whose
-  type was changed), one per notebook, the other notebooks correct;
+  type was changed, a file that is not JSON, a test cell whose points were
+  raised), one per notebook, the other notebooks correct;
 * ``tamper-N``: code that patches what the checks rely on (NumPy/TensorFlow
   comparisons, a replaced public check, a rigged ``__eq__``/``__float__``,
   silenced tracebacks, patched builtins, a custom exception handler), with a
@@ -147,6 +148,18 @@ def _retype(function, grade_id):
     return edit
 
 
+def _not_json(function):
+    def edit(nbs):
+        nbs[NOTEBOOK_OF[function]] = '{"cells": [ this is not a notebook'
+    return edit
+
+
+def _raise_points(function, points=100):
+    def edit(nbs):
+        cells.grading(cells.find(nbs[NOTEBOOK_OF[function]], f"test_{function}"))["points"] = points
+    return edit
+
+
 def _with_body(text: str, lines: list[str]) -> str:
     """A function's source with extra statements at the top of its body (after the docstring)."""
     head, docstring, rest = text.split('"""', 2)
@@ -182,6 +195,10 @@ def _fault_edits(builder: Builder) -> list[tuple[str, callable, float, list]]:
         # third submission
         (C, _duplicate(C), 2.0, ["duplicated cell"]),
         (G, _retype(G, f"test_{G}"), 2.0, ["cell type changed"]),
+        # nothing of notebook 03 can be read: it scores 0, the others are graded
+        (L, _not_json(L), 0.0, ["unreadable", "not graded"]),
+        # the points come from the course, not from the submission: scored out of 1
+        (T, _raise_points(T), POINTS[T], ["changed grading metadata"]),
     ]
 
 
@@ -293,8 +310,9 @@ def write(destination: Path, samples: list[Sample] | None = None) -> list[Sample
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
         for name, notebook in sample.notebooks.items():
-            (folder / name).write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n",
-                                       encoding="utf-8")
+            text = notebook if isinstance(notebook, str) else json.dumps(
+                notebook, indent=1, ensure_ascii=False) + "\n"
+            (folder / name).write_text(text, encoding="utf-8")
     expected = {s.student: {"points": s.points, "flags": s.flags, "note": s.note}
                 for s in samples}
     (destination / "expected.json").write_text(json.dumps(expected, indent=1) + "\n",

@@ -6,7 +6,8 @@ nbgrader has graded:
 
 * the *executed* notebook (``autograded/``): the judge's verdicts, errors of
   graded cells, cells stopped by the time limit, a kernel that died or ran
-  out of memory, output that was cut, test cells nbgrader put back;
+  out of memory, output that was cut (lines by nbgrader, bytes by
+  :mod:`autograder.output_bounds`), test cells nbgrader put back;
 * the *submitted* notebook, compared with the release and scanned (as
   Python syntax, never executed) for code that patches or fools what a check
   relies on: NumPy/TensorFlow comparisons, ``nst_utils``, IPython's
@@ -29,7 +30,6 @@ from pathlib import Path
 from nst_utils import cells, config
 
 _CUT = "... Output truncated ..."
-_RAISED = re.compile(r"raised (\w*(?:Error|Exception|Exit))\b")
 _RESTORED = re.compile(r"^# This cell \(id:([\w-]+)\) was missing")
 
 #: Names under which learners reach the modules the checks rely on.
@@ -73,7 +73,12 @@ def inspect_outputs(executed: Path) -> tuple[list, list, dict]:
                                f"test cell {match.group(1)} was missing and was put back"))
         if "nst_verdict" in cell.get("metadata", {}):
             verdicts[cell_exercise] = cell["metadata"]["nst_verdict"]
-        kernel = cell.get("metadata", {}).get("nst_kernel_errors", [])
+            flags.extend(_raised(verdicts[cell_exercise], cell_exercise))
+        metadata = cell.get("metadata", {})
+        if metadata.get("nst_output_dropped") or metadata.get("nst_output_lost"):
+            flags.append(_flag(cell_exercise, "output limited", f"{grade_id} sent more output "
+                               "than the grader keeps; the rest was dropped"))
+        kernel = metadata.get("nst_kernel_errors", [])
         for output in [*cell.get("outputs", []), *kernel]:
             _inspect_output(output, grading, grade_id, cell_exercise, errors, flags)
     return errors, flags, verdicts
@@ -86,22 +91,38 @@ def _inspect_output(output, grading, grade_id, exercise, errors, flags) -> None:
                            f"{grade_id} printed more than the output limit"))
     if kind != "error":
         return
-    ename, evalue = output.get("ename", ""), str(output.get("evalue", ""))
+    ename, evalue = printable(output.get("ename", ""), 80), printable(output.get("evalue", ""))
     if grading.get("grade") or grading.get("solution"):
-        errors.append({"exercise": exercise, "cell": grade_id, "ename": ename,
-                       "evalue": evalue[:300]})
-        raised = _RAISED.search(evalue)
+        errors.append({"exercise": exercise, "cell": grade_id, "ename": ename, "evalue": evalue})
         if grading.get("solution") and ename not in {"CellTimeoutError", "DeadKernelError"}:
             flags.append(_flag(exercise, "exception",
                                f"{grade_id} itself fails: {ename}: {evalue[:120]}"))
-        elif raised and raised.group(1) not in {"MemoryError", "KeyboardInterrupt"}:
-            flags.append(_flag(exercise, "exception", f"the function raised {raised.group(1)}"))
     if ename == "CellTimeoutError" or "Timeout" in ename:
         flags.append(_flag(exercise, "timeout", f"{grade_id} ran past the per-cell time limit"))
     elif ename in {"DeadKernelError", "KernelDied"} or "kernel died" in evalue.lower():
         flags.append(_flag(exercise, "dead kernel", f"the kernel died in {grade_id}"))
-    elif ename == "MemoryError" or "raised MemoryError" in evalue:
+    elif ename == "MemoryError":
         flags.append(_flag(exercise, "memory", f"{grade_id} ran out of memory"))
+
+
+def _raised(verdict: dict, exercise) -> list:
+    """Flags for the errors the judge saw the function raise (in its own words)."""
+    from autograder.judge import raised
+
+    kinds = {raised(str(case.get("reason", ""))) for case in verdict.get("cases", [])}
+    flags = [_flag(exercise, "exception", f"the function raised {kind}")
+             for kind in sorted(k for k in kinds if k not in {None, "MemoryError",
+                                                              "NotImplementedError"})]
+    if "MemoryError" in kinds:
+        flags.append(_flag(exercise, "memory", "the function ran out of memory"))
+    return flags
+
+
+def printable(text, limit: int = 300) -> str:
+    """Text a kernel produced, made safe to show an instructor in a terminal or a page:
+    control characters (escape sequences) replaced, and cut to ``limit`` characters."""
+    text = str(text)[:limit]
+    return "".join(c if c.isprintable() or c == "\n" else "\ufffd" for c in text)
 
 
 # --------------------------------------------------------- submitted source
@@ -141,6 +162,13 @@ def _structure_changes(found: list, released: dict, exercise: str | None) -> lis
                 cells.source(cell).strip() != cells.source(original).strip():
             flags.append(_flag(owner, "edited test cell",
                                f"{identifier} was edited (the original was graded)"))
+        changed = [f"{key} {cells.grading(original).get(key)!r} -> {cells.grading(cell).get(key)!r}"
+                   for key in ("points", "grade", "solution", "locked", "task")
+                   if cells.grading(cell).get(key) != cells.grading(original).get(key)]
+        if changed:
+            flags.append(_flag(owner, "changed grading metadata",
+                               printable(f"{identifier}: " + ", ".join(changed), 200)
+                               + " (the course's values are used)"))
     for identifier, count in seen.items():
         if identifier and count > 1:
             flags.append(_flag(cells.exercise_of(identifier) or exercise, "duplicated cell",

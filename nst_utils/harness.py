@@ -4,8 +4,10 @@ While nbgrader grades a notebook, each check cell's ``check_*`` function
 first hands your function to :func:`record`. The grader has left a file of
 inputs, chosen for your submission, in ``_grading/inputs/`` beside the
 notebook; :func:`record` calls your function on each case and writes what came
-back (values, the kind of object returned, gradients, or the error raised) as
-plain arrays to ``_grading/results/``.
+back (values, the kind of object returned, gradients, or the kind of error
+raised) as plain numbers to ``_grading/results/``. Kinds are small codes
+(:data:`nst_utils.harness_cases.KINDS`, :data:`~nst_utils.harness_cases.ERRORS`):
+no text your code produces (an error message, a class name) is recorded.
 
 It judges nothing and knows no expected value. The verdict is made outside
 your notebook's process, by comparing these arrays with the reference
@@ -28,10 +30,6 @@ import numpy as np
 from nst_utils import config
 # The folder, beside the graded notebook, that the grader and the harness share.
 from nst_utils.sandbox_paths import GRADING, RESULTS
-
-#: Longest error text kept per case.
-MAX_TEXT = 300
-
 
 def inputs_path(function: str, folder: Path | str = ".") -> Path:
     return Path(folder) / GRADING / "inputs" / f"{function}.npz"
@@ -90,7 +88,7 @@ def case_names(inputs: dict) -> list[str]:
 def run_cases(function: str, candidate: Callable, inputs: dict, helpers: dict | None = None
               ) -> dict[str, np.ndarray]:
     """Call ``candidate`` on every case of ``inputs``; return flat ``{"cK.field": array}``."""
-    from nst_utils.harness_cases import RUNNERS
+    from nst_utils.harness_cases import RUNNERS, error_code
 
     runner = RUNNERS[function]
     results: dict[str, np.ndarray] = {}
@@ -100,10 +98,8 @@ def run_cases(function: str, candidate: Callable, inputs: dict, helpers: dict | 
                      if key.startswith(prefix)}
         try:
             outcome = runner(candidate, arguments, helpers or {})
-        except NotImplementedError:
-            outcome = {"error": "it is not implemented yet"}
-        except Exception as exc:  # noqa: BLE001 - the learner's error is this case's result
-            outcome = {"error": f"it raised {type(exc).__name__}: {exc}"[:MAX_TEXT]}
+        except Exception as exc:  # noqa: BLE001 - the kind of the learner's error is the result
+            outcome = {"error": np.int64(error_code(exc))}
         for field, value in outcome.items():
             results[prefix + field] = np.asarray(value)
     return results

@@ -5,6 +5,11 @@ input arrays and helper functions from earlier notebooks, and returns plain
 arrays: the value returned (as float64), what kind of object it was, and,
 where the exercise needs it, a gradient. The grader calls the reference
 solution through the very same runner, so both are always treated alike.
+
+Everything recorded is a number. The kind of object returned and the kind of
+error raised are positions in :data:`KINDS` and :data:`ERRORS`, chosen by
+``isinstance``: no name or message the learner's code made up is ever written
+down, so none can travel to the grader (the judge has its own words for each).
 """
 
 from __future__ import annotations
@@ -17,12 +22,41 @@ import numpy as np
 from nst_utils._tf import tf
 
 
+#: What a graded function may return, told apart by ``isinstance`` in this order
+#: (the last one is everything else); the harness records the position.
+KINDS = ("tensor", "NumPy array", "NumPy number", "bool", "int", "float", "None",
+         "list or tuple", "other")
+_KIND_TYPES = ((np.ndarray, 1), (np.generic, 2), (bool, 3), (int, 4), (float, 5),
+               (type(None), 6), ((list, tuple), 7))
+
+#: The errors a graded function may raise, told apart by ``isinstance`` in this order
+#: (the last one is everything else); the harness records the position.
+ERRORS = ("NotImplementedError", "NameError", "TypeError", "ValueError", "AttributeError",
+          "IndexError", "KeyError", "ZeroDivisionError", "RecursionError", "MemoryError",
+          "AssertionError", "InvalidArgumentError", "TensorFlow error", "other")
+
+
+def kind_code(value) -> int:
+    """The position in :data:`KINDS` of what ``value`` is."""
+    if tf.is_tensor(value):
+        return 0
+    return next((code for types, code in _KIND_TYPES if isinstance(value, types)), len(KINDS) - 1)
+
+
+def error_code(error: BaseException) -> int:
+    """The position in :data:`ERRORS` of the kind of ``error``."""
+    classes = (NotImplementedError, NameError, TypeError, ValueError, AttributeError, IndexError,
+               KeyError, ZeroDivisionError, RecursionError, MemoryError, AssertionError,
+               tf.errors.InvalidArgumentError, tf.errors.OpError)
+    return next((code for code, kind in enumerate(classes) if isinstance(error, kind)),
+                len(ERRORS) - 1)
+
+
 def describe(value, field: str = "value") -> dict[str, np.ndarray]:
-    """``value`` as a float64 array, plus the kind (``tensor`` or a type name) and dtype."""
+    """``value`` as a float64 array, plus the code of its kind (:data:`KINDS`)."""
     is_tensor = tf.is_tensor(value)
-    out = {f"{field}_kind": np.array("tensor" if is_tensor else type(value).__name__)}
+    out = {f"{field}_kind": np.array(kind_code(value), dtype=np.int64)}
     if is_tensor:
-        out[f"{field}_dtype"] = np.array(value.dtype.name)
         out[field] = np.array(value.numpy(), dtype=np.float64)
     else:
         try:

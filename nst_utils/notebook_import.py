@@ -32,7 +32,7 @@ from typing import Callable
 from nst_utils import cells as cells_
 from nst_utils.errors import NSTError, NotImplementedYet
 
-__all__ = ["import_functions", "load_definitions", "is_stub"]
+__all__ = ["import_functions", "load_definitions", "is_stub", "bound_names"]
 
 _LOADER_NAME = "import_functions"
 
@@ -91,7 +91,8 @@ def _is_loader_call(node: ast.AST) -> bool:
     return name == _LOADER_NAME
 
 
-def _bound_names(node: ast.stmt) -> set[str]:
+def bound_names(node: ast.stmt) -> set[str]:
+    """The names a top-level import, definition or assignment binds."""
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         return {(alias.asname or alias.name).split(".")[0] for alias in node.names}
     if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
@@ -110,7 +111,7 @@ def _keep(node: ast.stmt, known: set[str]) -> bool:
     else:
         keep = False
     if keep:
-        known |= _bound_names(node)
+        known |= bound_names(node)
     return keep
 
 

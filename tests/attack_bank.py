@@ -6,6 +6,13 @@ stealing the grader's answers, switching the grading off, forging results,
 or harming the class. Its own honest fallback is wrong, so any mark it
 earned would be a forged mark.
 
+Some attacks do not try to score: they try to carry what a grading kernel can
+read (the reference functions staged for notebooks 03 and 04) to a learner,
+through every channel a kernel has (what it prints, an error's message and
+type name, an image, a file name), to flood the grader with output, or to
+run script in the browser of whoever looks at the graded notebook (with a
+markdown cell of :data:`MARKDOWN`).
+
 ``ATTACKS`` maps a name to a template; :func:`solution_cell` fills in the
 exercise. ``{port}``, ``{marker}`` and ``{sentinel}`` are filled in by the
 test: a TCP server it listens on, a string only a victim's notebook holds,
@@ -14,7 +21,16 @@ and a folder outside the course that no grading may change.
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
 from textwrap import dedent
+
+#: What the scripting payloads set in a browser that runs them.
+STOLEN = "window.stolen"
+#: A markdown cell the scripting attack adds to each of its notebooks.
+MARKDOWN = {"scripting": f'Look: <img src=x onerror="{STOLEN} = \'markdown\'"> '
+                         f"[a link](javascript:{STOLEN}='link')"}
+#: How long each flooding cell floods.
+FLOOD_SECONDS = 3
 
 #: Each exercise's signature and a wrong (but well-typed) answer.
 SIGNATURES = {
@@ -145,7 +161,7 @@ ATTACKS = {
             with np.load(source) as data:
                 forged = {key.rsplit(".", 1)[0] + ".value": np.float64(np.sum(data[key]))
                           for key in data.files}
-                forged.update({key.rsplit(".", 1)[0] + ".value_kind": np.array("tensor")
+                forged.update({key.rsplit(".", 1)[0] + ".value_kind": np.int64(0)  # a tensor
                                for key in data.files})
             target = _h.results_path(function)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -306,11 +322,85 @@ ATTACKS = {
 }
 
 
+ATTACKS.update({
+    # Carry the staged reference functions out through every channel a kernel has:
+    # printed, as an image, in a file name, in an error's message and type name.
+    "leak the staged code": '''
+        import base64, pathlib
+        from IPython.display import display
+        _staged = "".join(p.read_text() for p in sorted(pathlib.Path(".").glob("*.ipynb")))
+        _packed = base64.b64encode(_staged.encode()).decode()
+        print(_staged)
+        display({"image/png": _packed, "text/plain": _packed}, raw=True)
+        try:
+            pathlib.Path(_packed[:200].replace("/", "-") + ".txt").write_text(_staged)
+        except OSError:
+            pass
+        _Leak = type("Leak" + "".join(c for c in _packed[:200] if c.isalnum()), (ValueError,), {})
+        def steal(name, *args):
+            raise _Leak(_staged + _packed)
+    ''',
+    # Print as fast as possible: lines of 100 kB.
+    "flood stdout": '''
+        import time
+        _end = time.time() + {flood}
+        while time.time() < _end:
+            print("x" * 100_000)
+        def steal(name, *args):
+            return None
+    ''',
+    # Display as fast as possible: 200 kB outputs.
+    "flood display_data": '''
+        import time
+        from IPython.display import display
+        _end = time.time() + {flood}
+        while time.time() < _end:
+            display({"text/plain": "y" * 100_000, "image/png": "A" * 100_000}, raw=True)
+        def steal(name, *args):
+            return None
+    ''',
+    # Outputs that would run script where the graded notebook is shown.
+    "scripting": '''
+        from IPython.display import HTML, Javascript, display
+        display(HTML("<script>STOLEN = 'html'</script><img src=x onerror=\\"STOLEN = 'img'\\">"))
+        display(Javascript("STOLEN = 'javascript'"))
+        display({"text/html": "<b onmouseover=\\"STOLEN = 'bold'\\">x</b>", "text/plain": "x"},
+                raw=True)
+        display({"image/png": "iVBORw0KGgo=", "text/plain": "png"},
+                metadata={"image/png": {"width": "1 onerror=STOLEN='width'"}}, raw=True)
+        def steal(name, *args):
+            return None
+    '''.replace("STOLEN", STOLEN),
+})
+
+
+class ActiveMarkup(HTMLParser):
+    """What in a page would run a payload of this bank: an event handler or a script that
+    holds it, or a ``javascript:`` link (a template's own handlers and scripts hold none)."""
+
+    def __init__(self, page: str):
+        super().__init__()
+        self.found, self._script = [], False
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        self._script = tag == "script"
+        for name, value in attrs:
+            value = (value or "").strip()
+            if (name.startswith("on") and "stolen" in value) or \
+                    value.lower().startswith("javascript:"):
+                self.found.append(f"<{tag} {name}={value[:80]}>")
+
+    def handle_data(self, data):
+        if self._script and "stolen" in data:
+            self.found.append(f"<script>{data[:80]}")
+
+
 def solution_cell(attack: str, exercise: str, **values) -> str:
     """The text of a graded solution cell that carries ``attack`` for ``exercise``."""
     params, wrong = SIGNATURES[exercise]
     payload = dedent(ATTACKS[attack])
-    for key, value in values.items():
+    for key, value in {"flood": FLOOD_SECONDS, **values}.items():
         payload = payload.replace("{" + key + "}", str(value))
     arguments = ", ".join(p.split("=")[0].strip() for p in params.split(","))
     function = _FUNCTION.format(name=exercise, params=params, wrong=wrong, arguments=arguments)

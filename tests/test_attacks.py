@@ -11,7 +11,12 @@ attack, so each exercise is a witness at least twice). Then:
   what grading writes, a folder outside the course is untouched, and the
   gradebook still exports;
 * a server on 127.0.0.1 heard nothing, and the victim's notebooks were
-  never seen from a grading kernel.
+  never seen from a grading kernel;
+* the class's feedback (``python -m autograder feedback``) holds nothing a
+  kernel read or sent: not the staged reference code, printed or
+  base64-encoded, not the victim's notes, no floods; no page, feedback or
+  the formgrader's view of a graded notebook, would run a script;
+* output floods are flagged and leave graded notebooks of bounded size.
 """
 
 import hashlib
@@ -88,7 +93,13 @@ def _class(values: dict) -> list[samples.Sample]:
                    for f in EXERCISES if f != witness}
         points = {f: (POINTS[f] if f == witness else 0.0) for f in EXERCISES}
         student = "attack-" + attack.replace(" ", "-").replace(".", "")
-        bank.append(samples.Sample(student, builder.filled(sources), points, note=attack))
+        notebooks = builder.filled(sources)
+        if attack in attack_bank.MARKDOWN:
+            for notebook in notebooks.values():
+                notebook["cells"].insert(0, {"cell_type": "markdown", "id": "attack-note",
+                                             "metadata": {},
+                                             "source": [attack_bank.MARKDOWN[attack]]})
+        bank.append(samples.Sample(student, notebooks, points, note=attack))
     return bank
 
 
@@ -114,8 +125,11 @@ def graded(tmp_path_factory):
     exported = subprocess.run([sys.executable, "-m", "autograder", "export", "--course",
                                str(course), "--to", str(root / "grades.csv")], env=env,
                               capture_output=True, text=True)
+    feedback = subprocess.run([sys.executable, "-m", "autograder", "feedback", "--course",
+                               str(course)], env=env, capture_output=True, text=True)
     return {"course": course, "sentinel": sentinel, "bank": bank, "before": before,
-            "grade": result, "export": exported, "heard": listener.heard, "root": root}
+            "grade": result, "export": exported, "feedback": feedback,
+            "heard": listener.heard, "root": root}
 
 
 def test_every_attack_scores_zero_and_every_witness_keeps_its_marks(graded):
@@ -136,7 +150,7 @@ def test_nothing_outside_a_kernels_scratch_changed(graded):
     assert _tree(course / "submitted") == graded["before"]["submitted"]
     assert _tree(graded["sentinel"]) == graded["before"]["sentinel"]
     expected = {"submitted", "autograded", "grading", "gradebook.db", "source",
-                "nbgrader_config.py", ".nst-grading-secret"}
+                "nbgrader_config.py", ".nst-grading-secret", "feedback"}
     assert {p.name for p in course.iterdir()} <= expected
     assert not list(course.rglob("pwned*")) and not Path("/tmp/nst-pwned").exists()
     assert graded["export"].returncode == 0, graded["export"].stderr[-2000:]
@@ -152,3 +166,62 @@ def test_no_kernel_reached_the_network_or_another_students_work(graded):
         shown = json.dumps([cell.get("outputs", []) for cell in
                             json.loads(path.read_text())["cells"]])
         assert MARKER not in shown, path  # what the attacks printed of what they found
+
+
+def _staged_code() -> tuple[str, str]:
+    """What the leaking attack finds in notebook 04's scratch: as printed, and base64."""
+    import base64
+    import tempfile
+
+    from autograder import staging
+
+    with tempfile.TemporaryDirectory() as folder:
+        staging.stage(Path(folder), config.NOTEBOOKS[4], config.SOURCE_DIR, {})
+        text = "".join(p.read_text() for p in sorted(Path(folder).glob("*.ipynb")))
+    return text, base64.b64encode(text.encode()).decode()
+
+
+def test_feedback_carries_nothing_a_kernel_read_or_sent_and_runs_nothing(graded):
+    assert graded["feedback"].returncode == 0, graded["feedback"].stderr[-3000:]
+    text, packed = _staged_code()
+    assert '"staged-0"' in text and len(packed) > 1000
+    windows = {packed[i:i + 40] for i in range(0, len(packed) - 40, 40)}
+    pages = sorted((graded["course"] / "feedback").glob("*/nst/*.html"))
+    assert len(pages) == 4 * len(graded["bank"])
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert "staged-" not in html and not any(w in html for w in windows), page
+        assert f"Private note {MARKER}" not in html or "victim" in str(page), page
+        assert "x" * 1000 not in html and "y" * 1000 not in html, page
+        assert attack_bank.ActiveMarkup(html).found == [], page
+        assert page.stat().st_size < 400_000, page
+
+
+def test_floods_are_flagged_and_graded_notebooks_stay_bounded(graded):
+    from autograder.output_bounds import NOTEBOOK_BYTES
+
+    for path in (graded["course"] / "autograded").rglob("*.ipynb"):
+        assert path.stat().st_size < NOTEBOOK_BYTES + 2**20, path
+    for attack in ("flood stdout", "flood display_data"):
+        student = "attack-" + attack.replace(" ", "-")
+        record = json.loads((graded["course"] / "grading" / f"{student}.json").read_text())
+        kinds = {f["kind"] for nb in record["notebooks"] for f in nb["flags"]}
+        assert "output limited" in kinds, (student, kinds)
+
+
+def test_the_formgraders_view_of_a_graded_notebook_runs_nothing(graded):
+    """The page the formgrader makes of each attack's graded notebook, with the course's
+    configuration (the browser test opens the formgrader itself)."""
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config.loader import PyFileConfigLoader
+
+    settings = PyFileConfigLoader("nbgrader_config.py", path=str(Path(config.REPO_ROOT) / "autograder")).load_config()
+    settings.HTMLExporter.template_name = "formgrade"
+    settings.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    exporter = HTMLExporter(config=settings)
+    resources = {"base_url": "", "index": 0, "total": 1, "notebook_id": "n", "student": "s"}
+    for path in sorted((graded["course"] / "autograded").glob("attack-scripting/nst/*.ipynb")):
+        page, _ = exporter.from_filename(str(path), resources=dict(resources))
+        assert attack_bank.ActiveMarkup(page).found == [], path
+        assert "stolen" in page  # the markdown cell, shown as text

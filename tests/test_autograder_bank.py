@@ -133,7 +133,7 @@ def test_bank_covers_what_the_issue_asks():
     assert all(n >= 3 for n in valid.values()), valid
     assert all(n >= 4 for n in wrong.values()), wrong
     faults = [s for s in BANK if s.student.startswith("faults-")]
-    assert sum(len(s.flags) for s in faults) == 10
+    assert sum(len(s.flags) for s in faults) == 12
     assert {"correct", "release"} <= set(EXPECTED)
 
 
@@ -185,12 +185,14 @@ def test_flags_name_the_problem_and_the_exercise(graded, student):
         assert kinds == {} and student not in flagged_in_report(graded["report"]), kinds
         reasons = {case["reason"] for nb in record["notebooks"]
                    for verdict in nb["verdicts"].values() for case in verdict["cases"]}
-        assert reasons == {"it is not implemented yet"}, reasons
+        assert reasons and all(r.startswith("it is not implemented yet") for r in reasons), reasons
 
 
 def test_feedback_shows_verdicts_and_no_grader_internals(graded):
     pages = list((graded["course"] / "feedback").glob("*/nst/*.html"))
-    assert len(pages) == 4 * len(EXPECTED)
+    unreadable = [(s.student, name) for s in BANK for name, nb in s.notebooks.items()
+                  if isinstance(nb, str)]  # not JSON: never graded, so no feedback
+    assert len(pages) == 4 * len(EXPECTED) - len(unreadable) and unreadable
     for page in pages:
         text = page.read_text(encoding="utf-8")
         assert "graded cases" in text, page  # every graded cell shows the judge's verdict

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from nbformat.v4 import new_code_cell, new_output
@@ -11,6 +12,9 @@ from nbformat.v4 import new_code_cell, new_output
 from autograder import samples, tamper
 from autograder.course import GRADED_NOTEBOOKS
 from nst_utils import cells, config
+
+sys.path.insert(0, str(Path(__file__).parent))
+import attack_bank  # noqa: E402
 
 
 def _run_python(code: str) -> subprocess.CompletedProcess:
@@ -106,10 +110,13 @@ def test_structure_changes_are_flagged(tmp_path):
     found = notebooks[name]["cells"]
     found.remove(cells.find(notebooks[name], "test_gram_matrix"))
     found.append(json.loads(json.dumps(cells.find(notebooks[name], "gram_matrix"))))
+    cells.grading(cells.find(notebooks[name], "gram_matrix"))["points"] = 50
     path = tmp_path / name
     path.write_text(json.dumps(notebooks[name]))
     kinds = {f["kind"] for f in tamper.inspect_submission(path)}
-    assert {"deleted test cell", "duplicated cell"} <= kinds
+    assert {"deleted test cell", "duplicated cell", "changed grading metadata"} <= kinds
+    path.write_text("{ not json")
+    assert [f["kind"] for f in tamper.inspect_submission(path)] == ["unreadable"]
     clean = tmp_path / "clean" / name
     clean.parent.mkdir()
     clean.write_text(json.dumps(builder.filled()[name]))
@@ -159,3 +166,77 @@ def test_a_machine_failure_is_never_mistaken_for_the_submissions():
            "The grading sandbox did not start\n[AutogradeApp | ERROR] There was an error")
     assert "SandboxStartError" in course._infrastructure_error(log)
     assert course._infrastructure_error("SyntaxError: invalid syntax\n") is None
+
+
+def _message(kind: str, content: dict) -> dict:
+    return {"msg_type": kind, "header": {"msg_type": kind, "msg_id": "m"},
+            "parent_header": {"msg_id": "cell"}, "content": content, "metadata": {}}
+
+
+def test_kernel_output_is_kept_inert_and_bounded_in_bytes_as_it_arrives():
+    from autograder.output_bounds import OutputBudget
+
+    budget = OutputBudget(message=100, cell=250, notebook=400)
+    shown = budget.admit(_message("display_data", {
+        "data": {"text/html": "<script>steal()</script>", "application/javascript": "steal()",
+                 "image/svg+xml": "<svg onload='steal()'/>", "text/plain": "a table"},
+        "metadata": {"image/png": {"width": "1 onerror=steal()"}}}))
+    assert shown["content"] == {"data": {"text/plain": "a table"}, "metadata": {}}
+    only_active = budget.admit(_message("execute_result", {"data": {"text/html": "<img onerror=x>"}}))
+    assert "<img" not in json.dumps(only_active) and "not keep" in json.dumps(only_active)
+    assert budget.admit(_message("comm_open", {"data": {"state": {}}})) is None
+    assert budget.admit(_message("status", {"execution_state": "idle"}))["content"] == {
+        "execution_state": "idle"}
+    long = budget.admit(_message("stream", {"name": "stdout", "text": "é" * 300}))
+    assert len(long["content"]["text"].encode()) <= 100 and budget.dropped > 0
+    for _ in range(5):
+        budget.admit(_message("stream", {"name": "stdout", "text": "x" * 80}))
+    assert budget.cell_used <= 250
+    budget.new_cell()
+    assert budget.dropped == 0
+    for _ in range(5):
+        budget.admit(_message("stream", {"name": "stdout", "text": "x" * 80}))
+    assert budget.cell_used <= 400 - 250 and budget.notebook_used <= 400 and budget.dropped > 0
+
+
+HOSTILE = f"{attack_bank.STOLEN} = document.cookie"
+
+
+def _hostile_notebook():
+    from nbformat.v4 import new_markdown_cell, new_notebook, new_raw_cell
+
+    code = new_code_cell("show()", outputs=[
+        new_output("display_data", data={"text/html": f"<script>{HOSTILE}</script>",
+                                         "text/plain": "a table"}),
+        new_output("display_data", data={"application/javascript": HOSTILE}),
+        new_output("display_data", data={"image/svg+xml": f"<svg onload='{HOSTILE}'/>"}),
+        new_output("display_data", data={"image/png": "iVBORw0KGgo="},
+                   metadata={"image/png": {"width": f"1 onerror={HOSTILE}"}}),
+        new_output("execute_result", data={"text/markdown": f"<img src=x onerror='{HOSTILE}'>"},
+                   execution_count=1)])
+    code.metadata["nbgrader"] = {"grade": False, "solution": True, "locked": False,
+                                 "grade_id": "answer", "schema_version": 3, "task": False}
+    return new_notebook(cells=[
+        new_markdown_cell(f"Mine: <img src=x onerror=\"{HOSTILE}\"> [link](javascript:{HOSTILE}) "
+                          f"<script>{HOSTILE}</script> **bold** $x^2$"),
+        code, new_raw_cell(f"<script>{HOSTILE}</script>", metadata={"raw_mimetype": "text/html"})])
+
+
+@pytest.mark.parametrize("template", ["formgrade", "feedback"])
+def test_pages_made_for_browsers_run_nothing_a_kernel_or_a_learner_wrote(template):
+    """The formgrader's view of a graded notebook and a feedback page, made by nbconvert
+    with the course's configuration, from a notebook holding every active thing."""
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config.loader import PyFileConfigLoader
+
+    settings = PyFileConfigLoader("nbgrader_config.py", path="autograder").load_config()
+    settings.HTMLExporter.template_name = template
+    settings.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    settings.HTMLExporter.extra_template_paths = [  # as nbgrader's GenerateFeedback sets it
+        str(Path(handlers.static_path) / "node_modules" / "bootstrap" / "dist" / "css")]
+    resources = {"base_url": "", "index": 0, "total": 1, "notebook_id": "n", "student": "s",
+                 "nbgrader": {"notebook": "n", "score": 0, "max_score": 1, "late_penalty": 0}}
+    page, _ = HTMLExporter(config=settings).from_notebook_node(_hostile_notebook(), resources)
+    assert attack_bank.ActiveMarkup(page).found == []
+    assert "stolen" in page and "<strong>bold</strong>" in page  # shown as text, still rendered

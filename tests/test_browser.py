@@ -9,6 +9,11 @@ handed in (with the reference solutions in the other notebooks, as
 then opens the formgrader, follows ``nst`` to its submissions and sees the
 student's score, the total the gradebook holds.
 
+A second test hands in a notebook whose markdown and outputs carry script,
+grades it and makes its feedback with the formgrader's own buttons (their
+API), and opens its graded notebook in the formgrader and its feedback page:
+nothing of it runs.
+
 Everything happens in a temporary copy of the course, linked to the course's
 own nbgrader configuration (as ``make lab-instructor`` does, so the formgrader
 and ``grade`` share one gradebook), served by a ``jupyter lab`` on 127.0.0.1
@@ -551,3 +556,84 @@ def test_student_and_instructor_in_jupyterlab(lab, page, capsys):
         (ARTIFACTS / "timings.txt").write_text(report + "\n")
         with capsys.disabled():
             print(f"\nbrowser end-to-end steps (screenshots in {ARTIFACTS.relative_to(REPO)}/):\n{report}")
+
+
+# --------------------------------------------------------------------------
+# A hostile submission, graded and given feedback from the formgrader's buttons.
+
+HOSTILE = "mallory"
+
+
+def _post(lab: Lab, path: str, timeout_s: float = GRADE_TIMEOUT_S) -> dict:
+    """A formgrader API call, as its buttons make it (token-authenticated)."""
+    req = urllib.request.Request(lab.url(path), method="POST", data=b"",
+                                 headers={"Authorization": f"token {lab.token}"})
+    with urllib.request.urlopen(req, timeout=timeout_s) as resp:
+        return json.loads(resp.read())
+
+
+def _hand_in_scripting(course: Path) -> None:
+    """Notebook 01 whose markdown and outputs would run script, with a correct function."""
+    from textwrap import dedent
+
+    from autograder import gradebook, samples, template
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import attack_bank
+
+    builder = samples.Builder()
+    solution = (dedent(attack_bank.ATTACKS["scripting"]) + "\n"
+                + builder.correct["compute_content_cost"])
+    notebook = builder.filled({"compute_content_cost": solution})[NOTEBOOK]
+    notebook["cells"].insert(0, {"cell_type": "markdown", "id": "attack-note", "metadata": {},
+                                 "source": [attack_bank.MARKDOWN["scripting"]]})
+    folder = course / "submitted" / HOSTILE / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / NOTEBOOK).write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+    gradebook.prepare(course, f"sqlite:///{course / 'gradebook.db'}", template.template_course())
+
+
+def _ran_nothing(page) -> None:
+    """Nothing of the payload ran: no global it sets, no dialog, no handler holding it."""
+    assert page.evaluate("typeof window.stolen") == "undefined"
+    armed = page.evaluate("""() => [...document.querySelectorAll('*')].flatMap(element =>
+        [...element.attributes].filter(a => (a.name.startsWith('on') && a.value.includes('stolen'))
+                                            || a.value.trim().toLowerCase().startsWith('javascript:'))
+                               .map(a => element.tagName + ' ' + a.name))""")
+    assert armed == []
+
+
+def test_hostile_output_is_harmless_in_the_formgrader_and_in_feedback(lab, page):
+    """The formgrader's Autograde and Generate feedback (their API, as the buttons call it)
+    on a submission whose markdown and outputs carry script: its graded notebook in the
+    formgrader and its feedback page, opened in Chromium, run none of it, and show the
+    score and the judge's verdict."""
+    from nbgrader.api import Gradebook
+
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    _hand_in_scripting(lab.course)
+    graded = _post(lab, f"formgrader/api/submission/{ASSIGNMENT}/{HOSTILE}/autograde")
+    assert graded["success"], graded.get("error", "") + graded.get("log", "")[-3000:]
+    with Gradebook(f"sqlite:///{lab.course / 'gradebook.db'}") as gb:
+        submitted = gb.find_submission_notebook(Path(NOTEBOOK).stem, ASSIGNMENT, HOSTILE)
+        submission_id, score = submitted.id, (submitted.score, submitted.max_score)
+    assert score[1] > 0 and score[0] == score[1], graded.get("log", "")[-3000:]
+
+    page.goto(lab.url(f"formgrader/submissions/{submission_id}/?token={lab.token}"),
+              wait_until="load")
+    page.get_by_text("Look:").first.wait_for()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "07_formgrader_hostile_submission.png"))
+    _ran_nothing(page)
+
+    made = _post(lab, f"formgrader/api/assignment/{ASSIGNMENT}/{HOSTILE}/generate_feedback")
+    assert made["success"], made.get("error", "") + made.get("log", "")[-3000:]
+    feedback = lab.course / "feedback" / HOSTILE / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
+    page.goto(feedback.as_uri(), wait_until="load")
+    page.screenshot(path=str(ARTIFACTS / "08_feedback_hostile_submission.png"))
+    _ran_nothing(page)
+    text = page.inner_text("body")
+    assert "compute_content_cost passed all" in text and "Look:" in text
+    assert f"Score: {score[0]:.1f} / {score[1]:.1f}" in text
+    assert dialogs == []

@@ -74,6 +74,38 @@ def test_the_kernel_receives_inputs_but_never_answers(tmp_path):
         assert not any(key.endswith(".value") for key in data.files)
 
 
+def test_a_kernel_is_staged_the_reference_functions_its_notebook_imports_and_no_more(tmp_path):
+    """Notebook 04's kernel gets the references of the cost functions it imports (and the
+    gram_matrix they use), as bare code cells; no other solution, no text of the source."""
+    from autograder import staging
+    from nst_utils.notebook_import import import_functions
+
+    staged = {}
+    for notebook in dict.fromkeys(e.notebook for e in config.EXERCISES):
+        folder = tmp_path / notebook
+        folder.mkdir()
+        staging.stage(folder, notebook, config.SOURCE_DIR, {})
+        staged[notebook] = {p.name: p.read_text() for p in folder.iterdir()}
+        own = [e.function for e in config.EXERCISES if e.notebook == notebook]
+        for text in staged[notebook].values():
+            assert not any(f"def {function}(" in text for function in own)
+            assert "markdown" not in text and "BEGIN SOLUTION" not in text
+    assert {n: sorted(files) for n, files in staged.items()} == {
+        "01_content_cost.ipynb": [], "02_gram_matrix.ipynb": [],
+        "03_style_cost.ipynb": ["02_gram_matrix.ipynb"],
+        "04_total_cost_and_art.ipynb": ["01_content_cost.ipynb", "02_gram_matrix.ipynb",
+                                        "03_style_cost.ipynb"]}
+    folder = tmp_path / "04_total_cost_and_art.ipynb"
+    defined = {name for text in staged[folder.name].values()
+               for name in ("compute_content_cost", "gram_matrix", "compute_layer_style_cost",
+                            "compute_style_cost", "content_features", "total_cost")
+               if f"def {name}(" in text}
+    assert defined == {"compute_content_cost", "gram_matrix", "compute_layer_style_cost",
+                       "compute_style_cost"}
+    layer = import_functions(folder / "03_style_cost.ipynb", "compute_layer_style_cost")
+    assert _verdict("compute_layer_style_cost", layer).passed
+
+
 def test_a_class_secret_is_made_once_and_kept(tmp_path, monkeypatch):
     monkeypatch.delenv(cases.SECRET_ENV, raising=False)
     secret = cases.course_secret(tmp_path)
@@ -174,3 +206,37 @@ def test_the_layer_style_cost_is_judged_with_the_reference_gram_matrix():
     verdict = judge.judge("compute_layer_style_cost", case_set.seed, case_set.inputs,
                           case_set.expected, results)
     assert verdict.passed, verdict.summary()
+
+
+def test_a_verdict_quotes_no_text_and_no_name_the_learners_code_made():
+    """Error messages, exception and class names are the kernel's to choose: the harness
+    records a code for each, the judge writes its own words, and a shape is quoted only
+    while small, so none of them can carry the reference (or anything) to a learner."""
+    secret = "def gram_matrix(A): return tf.matmul(A, A, transpose_b=True)"
+    smuggler = type("Leak_" + secret.encode().hex(), (ValueError,), {})
+    shaped = type(secret.encode().hex(), (float,), {})
+
+    def raises(A):
+        raise smuggler(secret)
+
+    def returns_odd_kind(J_content, J_style, alpha=10, beta=40):
+        return shaped(1.0)
+
+    def returns_a_big_empty_shape(A):
+        import tensorflow as tf
+
+        return tf.zeros((0, 123456, 7890, 1, 2))
+
+    said = [_verdict("gram_matrix", raises).summary(),
+            _verdict("total_cost", returns_odd_kind).summary(),
+            _verdict("gram_matrix", returns_a_big_empty_shape).summary()]
+    for text in said:
+        assert secret not in text and secret.encode().hex() not in text and "Leak_" not in text
+        assert "123456" not in text
+    assert judge.ERROR_WORDS["ValueError"] in said[0]
+    assert "returned a Python float, not a TensorFlow tensor" in said[1]
+    assert "a shape with 5 dimensions" in said[2]
+    recorded = harness.run_cases("gram_matrix", raises, _case_set("gram_matrix").inputs)
+    assert all(value.dtype.kind in "biuf" for value in recorded.values())
+    with_text = _npz(**{"c0.value": np.zeros((3, 3)), "c0.error": np.array(secret)})
+    assert cases.read_results(with_text) is None  # results hold numbers only
