@@ -10,7 +10,7 @@ account; these machines have no systemd):
   their server still gives every grading kernel a cgroup of its own beneath.
   Stopping a server asks every process in its cgroups to end, then removes the
   cgroups (anything left in them is killed).
-* **Views.** A student's server runs in :mod:`autograder.hub.student_view`,
+* **Views.** A student's server runs in :mod:`autograder.hub.server_sandbox`,
   with the students' configuration (the Assignments tab, no formgrader). The
   instructor's server runs in the course folder with the instructor side on
   ``PYTHONPATH`` and the shared exchange in ``NST_EXCHANGE``.
@@ -31,7 +31,7 @@ from pathlib import Path
 from jupyterhub.spawner import LocalProcessSpawner
 from traitlets import Dict, List, Unicode
 
-from autograder.hub import student_view
+from autograder.hub import server_sandbox
 from autograder.sandbox_cgroup import SandboxCgroup
 
 PREFIX = "nst-server-"
@@ -83,7 +83,7 @@ class ClassSpawner(LocalProcessSpawner):
         from autograder.hub.environments import bwrap
 
         home = Path(pwd.getpwnam(self.user.name).pw_dir)
-        view = student_view.command(
+        view = server_sandbox.command(
             bwrap(Path(self.venv)), home=home,
             read_only=[Path(self.venv), Path(self.student_config),
                        *map(Path, self.shared)],
