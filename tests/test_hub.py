@@ -44,7 +44,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.hub.client import assignments, put_notebook, rest, run_code
+from autograder.hub.client import assignments, put_notebook, rest, run_code, status
 from prerequisites import require
 
 pytestmark = pytest.mark.hub
@@ -59,6 +59,7 @@ STUDENTS = 3 + CROWD
 COURSE, ASSIGNMENT = "nst-course", "nst"
 NOTEBOOK = "01_content_cost.ipynb"
 GRADED_CROWD = 2  # the crowd's students graded end to end here (the bench grades them all)
+STUDENT_TASKS = 256  # a student server's task cap here: the fork bomb's size
 UI_MS = 120_000
 RUN_MS = 600_000
 
@@ -119,7 +120,8 @@ def room():
         with open(log, "a") as out:
             print(f"[{time.monotonic() - started:7.1f}s]", *args, file=out)
 
-    classroom = Classroom(TESTS_ROOT / prefix, prefix=prefix, students=STUDENTS, say=say)
+    classroom = Classroom(TESTS_ROOT / prefix, prefix=prefix, students=STUDENTS, say=say,
+                          student_limits={"tasks": STUDENT_TASKS})
     try:
         classroom.setup()
         say("set up")
@@ -407,11 +409,65 @@ def test_students_reach_only_their_own(room, story):
     # In her server, what is not hers is not even there.
     assert "checkout's autograder absent" in in_server and "course folder absent" in in_server
     # Students get no formgrader; the instructor does.
-    with pytest.raises(Exception, match="404"):
-        rest(server, token, "GET", "formgrader")
+    assert status(server, token, "formgrader") == 404
+    grader = room.plan.instructor
+    assert status(_server(room, grader), room.token(grader), "formgrader") == 200
     # cat fetches now (her own copy, in her home) for what comes next.
     server, token = _user(room, cat, story)
     assert assignments(server, token, "fetch", COURSE, ASSIGNMENT)["success"]
+
+
+BOMB = r"""
+import os, sys, time
+kids = []
+try:
+    while len(kids) < {tasks} + 64:
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(60)
+            os._exit(0)
+        kids.append(pid)
+except OSError as error:
+    print("stopped at", len(kids), type(error).__name__, flush=True)
+    deadline = time.monotonic() + 120
+    while not os.path.exists({done!r}) and time.monotonic() < deadline:
+        time.sleep(0.2)  # holding every task it got while a classmate works
+finally:
+    for pid in kids:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+"""
+
+
+def test_a_students_fork_bomb_stops_at_her_cap_and_starves_nobody(room, story):
+    _phase(room, "2. fork bomb")
+    bea, cat = room.plan.students[1:3]
+    tasks = room.plan.student_limits["tasks"]
+    server, token = _user(room, bea, story)
+    pids = next(Path(f) for f in room.server(bea)["state"]["cgroups"] if "/pids/" in f)
+    assert int((pids / "pids.max").read_text()) == tasks
+    done = Path(room.root) / "home" / bea / "bomb-may-stop"
+    said: list[str] = []
+    code = BOMB.format(tasks=tasks, done=str(done))
+    bomb = threading.Thread(target=lambda: said.append(run_code(server, token, (
+        "import subprocess, sys\n"
+        f"print(subprocess.run([sys.executable, '-c', {code!r}], capture_output=True,"
+        " text=True).stdout)"))))
+    bomb.start()
+    try:
+        deadline = time.monotonic() + 300
+        while int((pids / "pids.current").read_text()) < tasks - 8:
+            assert bomb.is_alive() and time.monotonic() < deadline, said
+            time.sleep(0.2)  # polling while the bomb grows
+        # bea's server is full; cat's, a kernel and all, works as usual.
+        other, other_token = _user(room, cat, story)
+        assert run_code(other, other_token, "print(6 * 7)").strip() == "42"
+    finally:
+        done.touch()
+        bomb.join()
+    (ARTIFACTS / "fork-bomb.txt").write_text("".join(said))
+    stopped = re.search(r"stopped at (\d+)", said[0] if said else "")
+    assert stopped and int(stopped.group(1)) < tasks, said
 
 
 # ================================================================== 3. forgery

@@ -31,6 +31,17 @@ def rest(base: str, token: str, method: str, path: str, body=None, timeout: floa
     return json.loads(text) if text.strip() else None
 
 
+def status(base: str, token: str, path: str) -> int:
+    """The HTTP status of a GET (a page, not JSON)."""
+    request = urllib.request.Request(f"{base.rstrip('/')}/{path.lstrip('/')}",
+                                     headers={"Authorization": f"token {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
 def assignments(server: str, token: str, action: str, course: str, assignment: str):
     """What the Assignments tab does: POST /assignments/<fetch|submit|fetch_feedback>."""
     query = urllib.parse.urlencode({"course_id": course, "assignment_id": assignment})
