@@ -7,7 +7,8 @@ hub`` runs) serves the whole module, and its tests tell one story in order:
    Assignments tab, fetches ``nst``, fills in a graded cell, validates and
    submits; a second student does the same through their server's REST API
    (what the tab calls); then the deadline passes;
-2. students, each in their own server, cannot read what is not theirs;
+2. students, each in their own server, cannot read what is not theirs; one student's
+   fork bomb stops at her server's task cap while a classmate works as usual;
 3. a third student submits under a classmate's name and backdates a submission:
    neither counts (refused; the exchange's time is used);
 4. the hub restarts while a student submits: servers keep running, nothing is lost;
