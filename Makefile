@@ -6,13 +6,16 @@ OUT    ?= output
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+PROXY  := autograder/hub/proxy
+PROXY_STAMP := $(PROXY)/node_modules/.installed
+STUDENTS ?= 3
 # What `make demo` sets up first. The test suite runs `make demo PY=<its python> SETUP=`:
 # the same commands, in the interpreter running the tests, and nothing installed.
 SETUP  := $(STAMP)
 
-.PHONY: setup demo test test-fast lab lab-instructor weights release grade report bench lock clean
+.PHONY: setup demo test test-fast lab lab-instructor class weights release grade report bench lock clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(PROXY_STAMP)
 
 # Two distributions, both editable: the student package `nst-course` (nst_utils, with
 # TensorFlow and JupyterLab) and the instructor side `nst-course-autograder` (autograder/).
@@ -25,6 +28,13 @@ $(STAMP): pyproject.toml setup.py autograder/pyproject.toml constraints.txt
 	@touch $(STAMP)
 	@echo "Environment ready in $(VENV)/"
 
+# The class hub's HTTP proxy (configurable-http-proxy, pinned by package-lock.json),
+# installed into the project folder, never globally; skipped, saying so, without npm.
+$(PROXY_STAMP): $(PROXY)/package.json $(PROXY)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix $(PROXY) --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the class hub's proxy is not installed (only 'make class' needs it)"; fi
+
 # The course end to end: feature maps, the reference notebooks (which paint),
 # then the instructor's workflow on the sample class. Everything lands in $(OUT)/.
 demo: $(SETUP)
@@ -32,7 +42,7 @@ demo: $(SETUP)
 	rm -rf $(OUT)/sample-class
 	$(PY) -m autograder demo --out $(OUT)/sample-class
 
-test: $(STAMP)
+test: $(STAMP) $(PROXY_STAMP)
 	$(PY) -m pytest
 
 test-fast: $(STAMP)
@@ -46,6 +56,11 @@ lab-instructor: $(STAMP)
 	$(PY) -c "from pathlib import Path; from autograder.grading.jobs import link_config; link_config(Path('notebooks'))"
 	cd notebooks && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" NST_COURSE_ROOT="$(CURDIR)/notebooks" \
 		"$(CURDIR)/$(VENV)/bin/jupyter" lab
+
+# A class on a real JupyterHub on this machine (run as root): prints the address and
+# every account's password; Ctrl-C stops it and removes its accounts. STUDENTS=3 by default.
+class: $(STAMP) $(PROXY_STAMP)
+	$(PY) -m autograder hub --students $(STUDENTS)
 
 weights: $(STAMP)
 	$(PY) -m nst_utils.weights fetch

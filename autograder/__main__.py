@@ -29,6 +29,7 @@ COMMANDS = {
     "demo": ("autograder.demo", "release, grade the sample class, feedback, export, report"),
     "sandbox": ("autograder.sandbox", "the grading kernel's sandbox (see its --help)"),
     "config": ("autograder.settings", "the grader's settings: each value and where it came from"),
+    "hub": ("autograder.hub.command", "a class on a real JupyterHub on this machine (as root)"),
 }
 
 

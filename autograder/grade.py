@@ -50,6 +50,9 @@ from nst_utils import config
 main = partial(standalone, __name__)  # main(argv=None) -> exit status: python -m autograder.<command>
 
 ASSIGNMENT = config.ASSIGNMENT_ID
+#: A submission's files besides its notebooks that feedback needs: its time, and the
+#: secret nbgrader's release_feedback names the student's feedback files with.
+SUBMISSION_FILES = ("timestamp.txt", "submission_secret.txt")
 
 
 def default_course() -> Path:
@@ -170,6 +173,10 @@ class ClassWriter:
         for outcome in outcomes:
             if outcome.autograded is not None:
                 (incoming / outcome.notebook).write_bytes(outcome.autograded)
+        for name in SUBMISSION_FILES:  # carried along, as nbgrader's autograde does
+            given = self.course / "submitted" / student / ASSIGNMENT / name
+            if given.is_file() and not given.is_symlink():
+                shutil.copyfile(given, incoming / name)
         shutil.rmtree(target, ignore_errors=True)
         os.replace(incoming, target)
 

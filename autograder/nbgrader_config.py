@@ -15,6 +15,7 @@ from pathlib import Path
 
 from autograder import settings
 from autograder.grading.kernels import KERNEL_ARGUMENTS
+from nst_utils.config import COURSE_ID, HAND_IN_IGNORE, HAND_IN_MAX_FILE_KB
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 
@@ -24,16 +25,21 @@ c.CourseDirectory.root = str(_ROOT)
 # A shared gradebook (PostgreSQL) for the formgrader, feedback and plain autograde.
 if settings.gradebook_override():
     c.CourseDirectory.db_url = settings.gradebook_override()
-c.CourseDirectory.course_id = "nst-course"
+c.CourseDirectory.course_id = COURSE_ID
 # Checkpoints, caches and the figures the notebooks save are never part of an assignment.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "output"]
-# Submissions are never larger than the notebooks plus a few images.
-c.CourseDirectory.max_file_size = 20_000  # kB
+c.CourseDirectory.ignore = list(HAND_IN_IGNORE)
+c.CourseDirectory.max_file_size = HAND_IN_MAX_FILE_KB
 
 # Students hand in through a folder inside the course unless told otherwise
 # (a shared JupyterHub sets NST_EXCHANGE to its common exchange folder).
 c.Exchange.root = settings.exchange_override() or str(_ROOT / "exchange")
 c.Exchange.path_includes_course = True
+# A shared exchange trusts nothing students wrote: a submission counts for its
+# owner only, at a time they cannot backdate, and only whole (autograder/hub/exchange.py).
+if settings.exchange_override():
+    from autograder.hub.exchange import configure
+
+    configure(c)
 
 # What students get in place of a solution.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

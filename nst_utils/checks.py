@@ -2,8 +2,15 @@
 
 Each ``check_*`` function runs your implementation on small fixed inputs and
 either prints a short "passed" line or raises :class:`AssertionError` with a
-message that says what looks wrong and how to fix it. A failing check always
-raises; it never only prints.
+message that says what looks wrong. A recognised mistake is first only named;
+when the next run of the same check meets the same mistake again, the message
+also says how to fix it (a run that passes, or fails in another way, starts
+again). A failing check always raises; it never only prints.
+
+The checks' own functions set ``__tracebackhide__``, so that a failed check
+shows the learner the line of their cell and the message, not the course's
+code (:mod:`nst_utils.tracebacks`); when the learner's function itself raised,
+its traceback is shown in full, down to their line.
 
 The expected values are *data*, not code: ``data/public_checks.json`` was
 computed from the course's reference solutions by ``python -m autograder
@@ -20,7 +27,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -34,89 +41,203 @@ __all__ = [
     "check_layer_style_cost",
     "check_total_cost",
     "check_train_step",
+    "forget_mistakes",
     "public_inputs",
     "train_step_trajectory",
 ]
 
 DATA_FILE = Path(__file__).with_name("data") / "public_checks.json"
 
-#: What each recognised mistake looks like, in words a learner can act on.
-#: The keys match the mistake values stored in ``public_checks.json``.
-HINTS: dict[str, dict[str, str]] = {
+class Hint(NamedTuple):
+    """A recognised mistake in two parts: what went wrong, then how to fix it."""
+
+    what: str
+    how: str
+
+    def __str__(self) -> str:
+        return f"{self.what} {self.how}"
+
+
+#: What each recognised mistake looks like, in words a learner can act on. The first
+#: time a check meets a mistake it says only ``what``; if the same function makes the
+#: same mistake again, it adds ``how``, the recipe. The keys match the mistake values
+#: stored in ``public_checks.json`` (and, for gram_matrix, the shapes it can have).
+HINTS: dict[str, dict[str, Hint]] = {
     "content_cost": {
-        "no_factor_4": "you divided by n_H·n_W·n_C but not by 4 (tf.reduce_mean alone does "
-        "exactly that). The normalisation is 1 / (4·n_H·n_W·n_C).",
-        "no_normalisation": "you returned the plain sum of squared differences. Divide it by "
-        "4·n_H·n_W·n_C.",
-        "no_square": "you summed the differences without squaring them. Use tf.square on "
-        "(a_C - a_G) before tf.reduce_sum.",
-        "abs_instead_of_square": "you summed absolute differences. The cost squares each "
-        "difference: tf.square, not tf.abs.",
-        "norm_squared": "your normalisation is squared, (4·n_H·n_W·n_C)². The content cost "
-        "divides by 4·n_H·n_W·n_C once; squares only appear in the style cost.",
-        "precedence": "Python read `/ 4 * n_H * n_W * n_C` as (sum / 4) · n_H · n_W · n_C: "
-        "it divided by 4 and then multiplied. Put the whole normaliser in parentheses: "
-        "`/ (4 * n_H * n_W * n_C)`.",
-        "sqrt_of_sum": "you took a square root (a norm). The cost is the sum of squares "
-        "itself, divided by 4·n_H·n_W·n_C, with no square root.",
+        "no_factor_4": Hint(
+            "your value is exactly 4 times too large: one factor of the normaliser is missing.",
+            "tf.reduce_mean alone divides by n_H·n_W·n_C only; the normalisation is "
+            "1 / (4·n_H·n_W·n_C)."),
+        "no_normalisation": Hint(
+            "you returned the plain sum of squared differences, with no normaliser.",
+            "Divide it by 4·n_H·n_W·n_C."),
+        "no_square": Hint(
+            "you summed the differences without squaring them, so positive and negative "
+            "ones cancel.",
+            "Use tf.square on (a_C - a_G) before tf.reduce_sum."),
+        "abs_instead_of_square": Hint(
+            "you summed absolute differences.",
+            "The cost squares each difference: tf.square, not tf.abs."),
+        "norm_squared": Hint(
+            "your normalisation is squared, (4·n_H·n_W·n_C)².",
+            "The content cost divides by 4·n_H·n_W·n_C once; squares only appear in the "
+            "style cost."),
+        "precedence": Hint(
+            "Python read `/ 4 * n_H * n_W * n_C` as (sum / 4) · n_H · n_W · n_C: it divided "
+            "by 4 and then multiplied.",
+            "Put the whole normaliser in parentheses: `/ (4 * n_H * n_W * n_C)`."),
+        "sqrt_of_sum": Hint(
+            "you took a square root (a norm).",
+            "The cost is the sum of squares itself, divided by 4·n_H·n_W·n_C, with no "
+            "square root."),
     },
     "gram_matrix": {
-        "normalised_by_size": "you divided the Gram matrix by its size. Here G = A·Aᵀ with no "
-        "normalisation: the style cost applies the factor later.",
-        "squared_entries": "you squared the entries. G = A·Aᵀ is a plain matrix product.",
+        "normalised_by_size": Hint(
+            "you divided the Gram matrix by its size.",
+            "Here G = A·Aᵀ with no normalisation: the style cost applies the factor later."),
+        "squared_entries": Hint(
+            "you squared the entries, but an entry is a dot product of two rows.",
+            "G = A·Aᵀ is a plain matrix product."),
+        "AtA": Hint(
+            "it has one row and one column per position instead of one per channel. Write "
+            "down the shapes of the two factors of your product.",
+            "Did you multiply Aᵀ·A? The Gram matrix is A·Aᵀ."),
+        "elementwise": Hint(
+            "it has A's own shape, so each entry was multiplied by itself rather than rows "
+            "by rows.",
+            "Did you multiply element by element (A * A)? Use a matrix product, tf.matmul, of "
+            "A with its transpose."),
+        "summed": Hint(
+            "everything was added into one number.",
+            "The Gram matrix is a matrix, A·Aᵀ."),
     },
     "layer_style_cost": {
-        "no_transpose": "you reshaped a_S and a_G straight to (n_C, n_H·n_W). The channels are "
-        "the last axis, so reshape to (n_H·n_W, n_C) first, then transpose (or transpose "
-        "the 4-D tensor before reshaping).",
-        "no_factor_4": "the factor 4 is missing from 1 / (4·n_C²·(n_H·n_W)²).",
-        "n_C_not_squared": "n_C must be squared in the normalisation: 4·n_C²·(n_H·n_W)².",
-        "area_not_squared": "(n_H·n_W) must be squared in the normalisation: 4·n_C²·(n_H·n_W)².",
-        "no_square": "you summed the differences of the Gram matrices without squaring them.",
-        "whole_factor_squared": "you squared the whole normaliser, (4·n_C·n_H·n_W)², which "
-        "is 16·n_C²·(n_H·n_W)². Only n_C and n_H·n_W are squared: 4·n_C²·(n_H·n_W)².",
-        "precedence": "Python read `/ 4 * n_C**2 * (n_H * n_W)**2` as a division by 4 followed "
-        "by a multiplication. Put the whole normaliser in parentheses: "
-        "`/ (4 * n_C**2 * (n_H * n_W)**2)`.",
-        "no_normalisation": "you returned the plain sum of squared differences. Divide it by "
-        "4·n_C²·(n_H·n_W)².",
-        "pixel_gram": "you built the Gram matrix over pixels, shape (n_H·n_W, n_H·n_W). The "
-        "style Gram matrix compares channels: (n_C, n_C). Unroll each activation to "
-        "(n_C, n_H·n_W) before calling gram_matrix.",
+        "no_transpose": Hint(
+            "you reshaped a_S and a_G straight to (n_C, n_H·n_W), so each row mixes "
+            "channels and positions (the puzzle above shows why).",
+            "The channels are the last axis: reshape to (n_H·n_W, n_C) first, then "
+            "transpose (or transpose the 4-D tensor before reshaping)."),
+        "no_factor_4": Hint(
+            "your value is exactly 4 times too large: the factor 4 of the normaliser is "
+            "missing.",
+            "The normalisation is 1 / (4·n_C²·(n_H·n_W)²)."),
+        "n_C_not_squared": Hint(
+            "n_C is not squared in your normaliser.",
+            "The normalisation is 1 / (4·n_C²·(n_H·n_W)²)."),
+        "area_not_squared": Hint(
+            "(n_H·n_W) is not squared in your normaliser.",
+            "The normalisation is 1 / (4·n_C²·(n_H·n_W)²)."),
+        "no_square": Hint(
+            "you summed the differences of the Gram matrices without squaring them.",
+            "Use tf.square on (GS - GG) before tf.reduce_sum."),
+        "whole_factor_squared": Hint(
+            "you squared the whole normaliser, (4·n_C·n_H·n_W)², which is 16·n_C²·(n_H·n_W)².",
+            "Only n_C and n_H·n_W are squared: 4·n_C²·(n_H·n_W)²."),
+        "precedence": Hint(
+            "Python read `/ 4 * n_C**2 * (n_H * n_W)**2` as a division by 4 followed by a "
+            "multiplication.",
+            "Put the whole normaliser in parentheses: `/ (4 * n_C**2 * (n_H * n_W)**2)`."),
+        "no_normalisation": Hint(
+            "you returned the plain sum of squared differences, with no normaliser.",
+            "Divide it by 4·n_C²·(n_H·n_W)²."),
+        "pixel_gram": Hint(
+            "you built the Gram matrix over pixels, shape (n_H·n_W, n_H·n_W); the style Gram "
+            "matrix compares channels, (n_C, n_C).",
+            "Unroll each activation to (n_C, n_H·n_W) before calling gram_matrix."),
     },
     "total_cost": {
-        "swapped": "alpha and beta are swapped: alpha weighs J_content, beta weighs J_style.",
-        "unweighted": "you ignored alpha and beta: J = alpha·J_content + beta·J_style.",
-        "content_only": "the style term is missing: J = alpha·J_content + beta·J_style.",
-        "style_only": "the content term is missing: J = alpha·J_content + beta·J_style.",
-        "hard_coded": "you used 10 and 40 instead of the alpha and beta arguments. Use the "
-        "parameters, so other weights work too.",
+        "swapped": Hint(
+            "alpha and beta are swapped.",
+            "alpha weighs J_content, beta weighs J_style."),
+        "unweighted": Hint(
+            "you ignored alpha and beta.",
+            "J = alpha·J_content + beta·J_style."),
+        "content_only": Hint(
+            "the style term is missing.",
+            "J = alpha·J_content + beta·J_style."),
+        "style_only": Hint(
+            "the content term is missing.",
+            "J = alpha·J_content + beta·J_style."),
+        "hard_coded": Hint(
+            "with other weights your function still gives the result of 10 and 40.",
+            "Use the alpha and beta arguments instead of the numbers, so other weights work "
+            "too."),
     },
     "train_step": {
-        "ascent": "the pixels moved uphill: the cost went up. Hand the optimiser the gradient of "
-        "J itself (not -J, not a negated gradient); apply_gradients already steps against it.",
-        "wrong_gradient": "the update does not follow the cost. Take the gradient of the J that "
-        "compute_cost returned, with respect to the image: tape.gradient(J, generated_image).",
-        "no_gradient": "there was no gradient to apply (TensorFlow: 'No gradients provided'). Call "
-        "compute_cost(generated_image) inside `with tf.GradientTape() as tape:`, then ask "
-        "tape.gradient(J, generated_image) after the with-block.",
-        "no_clip": "some pixels left [0, 1] after the update. Clip them and write them back into "
-        "the same variable: generated_image.assign(tf.clip_by_value(...)). Writing "
-        "`generated_image = tf.clip_by_value(...)` only makes a new tensor the caller never sees.",
-        "not_in_place": "the image did not change: your step made a new tensor instead of "
-        "updating the variable. Let optimizer.apply_gradients([(gradient, generated_image)]) "
-        "move it, then generated_image.assign(...) the clipped values.",
-        "fresh_optimizer": "the optimiser passed in was never used: building a new optimiser "
-        "inside the function throws away its memory of earlier steps (the first step looks "
-        "right, later ones drift). Use the `optimizer` argument.",
-        "compiled": "your train_step is compiled with @tf.function, and it cannot meet a second "
-        "optimiser: Adam creates its own variables the first time it is used, and a compiled "
-        "function may create variables only on its first call. Remove the decorator; the "
-        "painting engine compiles your step itself.",
-        "cost_after_update": "the pixels are right but the returned cost is not the one from "
-        "before the update. Return the J you computed under the tape; do not recompute it.",
+        "ascent": Hint(
+            "the pixels moved uphill: the cost went up.",
+            "Hand the optimiser the gradient of J itself (not -J, not a negated gradient); "
+            "apply_gradients already steps against it."),
+        "wrong_gradient": Hint(
+            "the update does not follow the cost.",
+            "Take the gradient of the J that compute_cost returned, with respect to the "
+            "image: tape.gradient(J, generated_image)."),
+        "no_gradient": Hint(
+            "there was no gradient to apply (TensorFlow: 'No gradients provided'): the tape "
+            "did not see the cost being computed.",
+            "Call compute_cost(generated_image) inside `with tf.GradientTape() as tape:`, then "
+            "ask tape.gradient(J, generated_image) after the with-block."),
+        "no_clip": Hint(
+            "some pixels left [0, 1] after the update.",
+            "Clip them and write them back into the same variable: "
+            "generated_image.assign(tf.clip_by_value(...)). Writing "
+            "`generated_image = tf.clip_by_value(...)` only makes a new tensor the caller "
+            "never sees."),
+        "not_in_place": Hint(
+            "the image did not change: your step made a new tensor instead of updating the "
+            "variable.",
+            "Let optimizer.apply_gradients([(gradient, generated_image)]) move it, then "
+            "generated_image.assign(...) the clipped values."),
+        "fresh_optimizer": Hint(
+            "the optimiser passed in was never used: building a new optimiser inside the "
+            "function throws away its memory of earlier steps (the first step looks right, "
+            "later ones drift).",
+            "Use the `optimizer` argument."),
+        "compiled": Hint(
+            "your train_step is compiled with @tf.function, and it cannot meet a second "
+            "optimiser: Adam creates its own variables the first time it is used, and a "
+            "compiled function may create variables only on its first call.",
+            "Remove the decorator; the painting engine compiles your step itself."),
+        "cost_after_update": Hint(
+            "the pixels are right but the returned cost is not the one from before the "
+            "update.",
+            "Return the J you computed under the tape; do not recompute it."),
     },
 }
+
+#: The mistake each exercise's check met on its last run, and on the run before, in this
+#: kernel (see :func:`_hint`).
+_LAST_MISTAKE: dict[str, str] = {}
+_PREVIOUS_MISTAKE: dict[str, str | None] = {}
+#: What the first meeting with a mistake adds instead of the recipe.
+NEXT_TIME = ("(Try a fix and run this check again: if the same mistake is still there, it "
+             "will say how to fix it.)")
+
+
+def _begin(exercise: str) -> None:
+    """A check of ``exercise`` starts: what the last run found becomes the previous run's.
+
+    A run that passes, or fails without a recognised mistake, leaves nothing behind,
+    so a function that changed what it does starts again from the first hint.
+    """
+    _PREVIOUS_MISTAKE[exercise] = _LAST_MISTAKE.pop(exercise, None)
+
+
+def _hint(exercise: str, key: str) -> str:
+    """The words for a recognised mistake: what it is, and, when the previous run of this
+    exercise's check met the same mistake, how to fix it."""
+    hint = HINTS[exercise][key]
+    _LAST_MISTAKE[exercise] = key
+    if _PREVIOUS_MISTAKE.get(exercise) == key:
+        return str(hint)
+    return f"{hint.what} {NEXT_TIME}"
+
+
+def forget_mistakes() -> None:
+    """Forget every mistake met so far: the next one of each gets its first hint."""
+    _LAST_MISTAKE.clear()
+    _PREVIOUS_MISTAKE.clear()
+
 
 #: What the graded tests demand of each exercise (they use other inputs, float32).
 JUDGED = {
@@ -163,6 +284,7 @@ def make_inputs(spec: dict) -> dict[str, Any]:
 # Shared steps
 # --------------------------------------------------------------------------
 def _run(name: str, func: Callable, *args, **kwargs):
+    __tracebackhide__ = True
     if not callable(func):
         raise AssertionError(f"`{name}` should be a function, but it is a {type(func).__name__}.")
     try:
@@ -182,6 +304,7 @@ def _run(name: str, func: Callable, *args, **kwargs):
 
 
 def _require_tensor(name: str, result) -> np.ndarray:
+    __tracebackhide__ = True
     if isinstance(result, (np.ndarray, np.generic)):
         raise AssertionError(
             f"`{name}` returned a NumPy value ({type(result).__name__}); it should return a "
@@ -206,6 +329,7 @@ def _require_tensor(name: str, result) -> np.ndarray:
 
 
 def _require_scalar(name: str, value: np.ndarray) -> None:
+    __tracebackhide__ = True
     if value.shape != ():
         raise AssertionError(
             f"`{name}` returned a tensor of shape {tuple(value.shape)}; a cost is a single "
@@ -218,6 +342,7 @@ def _close(a: float | np.ndarray, b: float | np.ndarray) -> bool:
 
 
 def _require_value(name: str, exercise: str, got: np.ndarray) -> None:
+    __tracebackhide__ = True
     record = _data()[exercise]
     expected = np.asarray(record["expected"], dtype=np.float64)
     if _close(got, expected):
@@ -225,7 +350,7 @@ def _require_value(name: str, exercise: str, got: np.ndarray) -> None:
     for key, value in record.get("mistakes", {}).items():
         if np.shape(value) == got.shape and _close(got, value):
             raise AssertionError(f"`{name}` gives {_fmt(got)}, expected {_fmt(expected)}: "
-                                 f"{HINTS[exercise][key]}")
+                                 f"{_hint(exercise, key)}")
     raise AssertionError(
         f"`{name}` gives {_fmt(got)}, expected {_fmt(expected)} on the check's inputs. "
         "Compare your code with the formula above, term by term. The graded test demands "
@@ -235,6 +360,7 @@ def _require_value(name: str, exercise: str, got: np.ndarray) -> None:
 
 def _require_differentiable(name: str, func: Callable, args: list, wrt: int, label: str) -> None:
     """The result must be connected to input ``args[wrt]``: the painting needs its gradient."""
+    __tracebackhide__ = True
     source = tf.identity(args[wrt])
     with tf.GradientTape() as tape:
         tape.watch(source)
@@ -265,7 +391,9 @@ def _passed(name: str) -> None:
 @sealed("compute_content_cost")
 def check_content_cost(compute_content_cost: Callable) -> None:
     """Check ``compute_content_cost(a_C, a_G)`` on fixed inputs."""
+    __tracebackhide__ = True
     name = "compute_content_cost"
+    _begin("content_cost")
     inputs = public_inputs("content_cost")
     a_C, a_G = inputs["a_C"], inputs["a_G"]
     before = (a_C.numpy().copy(), a_G.numpy().copy())
@@ -284,29 +412,28 @@ def check_content_cost(compute_content_cost: Callable) -> None:
 @sealed("gram_matrix")
 def check_gram_matrix(gram_matrix: Callable) -> None:
     """Check ``gram_matrix(A)`` for A of shape (n_C, n_H·n_W)."""
+    __tracebackhide__ = True
     _verify_gram_matrix(gram_matrix)
     _passed("gram_matrix")
 
 
 def _verify_gram_matrix(gram_matrix: Callable) -> None:
+    __tracebackhide__ = True
     name = "gram_matrix"
+    _begin(name)
     A = public_inputs("gram_matrix")["A"]
     n_C, area = A.shape
     got = _require_tensor(name, _run(name, gram_matrix, A))
     if got.shape != (n_C, n_C):
-        hint = ""
-        if got.shape == (area, area):
-            hint = ": did you multiply Aᵀ·A? The Gram matrix is A·Aᵀ"
-        elif got.shape == (n_C, area):
-            hint = ": did you multiply element by element (A * A)? Use a matrix product, tf.matmul"
-        elif got.shape == ():
-            hint = ": did you sum everything? The Gram matrix is a matrix, A·Aᵀ"
+        known = {(area, area): "AtA", (n_C, area): "elementwise", (): "summed"}
+        key = known.get(got.shape)
         raise AssertionError(
             f"your Gram matrix has shape {tuple(got.shape)}; expected (n_C, n_C) = "
-            f"({n_C}, {n_C}){hint}."
+            f"({n_C}, {n_C})" + (f": {_hint(name, key)}" if key else ".")
         )
     if not np.allclose(got, got.T, rtol=1e-5, atol=1e-6):
-        raise AssertionError("your Gram matrix is not symmetric, but A·Aᵀ always is.")
+        raise AssertionError("your Gram matrix is not symmetric, but entries (i, j) and (j, i) "
+                             "are the same dot product of rows i and j.")
     _require_value(name, "gram_matrix", got)
     _require_differentiable(name, gram_matrix, [A], 0, "A")
 
@@ -314,7 +441,9 @@ def _verify_gram_matrix(gram_matrix: Callable) -> None:
 @sealed("compute_layer_style_cost")
 def check_layer_style_cost(compute_layer_style_cost: Callable) -> None:
     """Check ``compute_layer_style_cost(a_S, a_G)`` (it uses your ``gram_matrix``)."""
+    __tracebackhide__ = True
     name = "compute_layer_style_cost"
+    _begin("layer_style_cost")
     inputs = public_inputs("layer_style_cost")
     a_S, a_G = inputs["a_S"], inputs["a_G"]
     got = _require_tensor(name, _run(name, compute_layer_style_cost, a_S, a_G))
@@ -342,7 +471,9 @@ def check_layer_style_cost(compute_layer_style_cost: Callable) -> None:
 @sealed("total_cost")
 def check_total_cost(total_cost: Callable) -> None:
     """Check ``total_cost(J_content, J_style, alpha=10, beta=40)``."""
+    __tracebackhide__ = True
     name = "total_cost"
+    _begin(name)
     record = _data()["total_cost"]
     inputs = public_inputs("total_cost")
     J_content, J_style = inputs["J_content"], inputs["J_style"]
@@ -356,9 +487,9 @@ def check_total_cost(total_cost: Callable) -> None:
     expected = record["expected_other_weights"]
     if not _close(other, expected):
         hint = (
-            HINTS["total_cost"]["hard_coded"]
+            _hint("total_cost", "hard_coded")
             if _close(other, record["expected"])
-            else HINTS["total_cost"]["swapped"]
+            else _hint("total_cost", "swapped")
             if _close(other, record["swapped_other_weights"])
             else "check that alpha multiplies J_content and beta multiplies J_style."
         )
@@ -380,6 +511,7 @@ def train_step_trajectory(train_step: Callable, spec: dict) -> dict:
     returned costs, the pixels after each step, the optimiser's step count and
     how often the cost was evaluated.
     """
+    __tracebackhide__ = True
     start = np.random.RandomState(spec["image"]["seed"]).uniform(size=spec["image"]["shape"])
     goal = np.random.RandomState(spec["target"]["seed"]).uniform(size=spec["target"]["shape"])
     image = tf.Variable(start.astype(np.float32))
@@ -402,7 +534,9 @@ def train_step_trajectory(train_step: Callable, spec: dict) -> dict:
 @sealed("train_step")
 def check_train_step(train_step: Callable) -> None:
     """Check ``train_step(generated_image, optimizer, compute_cost)`` over a few steps."""
+    __tracebackhide__ = True
     name = "train_step"
+    _begin(name)
     record = _data()["train_step"]
     run = _steps(name, train_step, record["inputs"])
     _steps(name, train_step, {**record["inputs"], "steps": 1})  # a second painting, a new optimiser
@@ -422,25 +556,31 @@ def check_train_step(train_step: Callable) -> None:
 
 def _steps(name: str, train_step: Callable, spec: dict) -> dict:
     """The trajectory of ``train_step``, with errors that have a known cause explained."""
+    __tracebackhide__ = True
     known = {"No gradients provided": "no_gradient", "singleton tf.Variables": "compiled"}
+    def step(*args):
+        __tracebackhide__ = True
+        return _run(name, train_step, *args)
+
     try:
-        return train_step_trajectory(lambda *args: _run(name, train_step, *args), spec)
+        return train_step_trajectory(step, spec)
     except AssertionError as exc:
         for text, key in known.items():
             if text in str(exc):
-                raise AssertionError(f"`{name}`: {HINTS[name][key]}") from None
+                raise AssertionError(f"`{name}`: {_hint(name, key)}") from None
         raise
 
 
 def _diagnose_step(name: str, run: dict, record: dict) -> None:
     """The mistakes that show without comparing values: each has its own sign."""
+    __tracebackhide__ = True
     steps = len(run["costs"])
     if run["calls"] == 0:
         raise AssertionError(f"`{name}` never called compute_cost: J = compute_cost(generated_image).")
     if np.array_equal(run["images"][0], run["start"]):
-        raise AssertionError(f"`{name}`: {HINTS[name]['not_in_place']}")
+        raise AssertionError(f"`{name}`: {_hint(name, 'not_in_place')}")
     if run["iterations"] == 0:
-        raise AssertionError(f"`{name}`: {HINTS[name]['fresh_optimizer']}")
+        raise AssertionError(f"`{name}`: {_hint(name, 'fresh_optimizer')}")
     if run["iterations"] != steps:
         raise AssertionError(
             f"`{name}` made the optimiser take {run['iterations']} updates in {steps} steps; "
@@ -450,11 +590,12 @@ def _diagnose_step(name: str, run: dict, record: dict) -> None:
     if images.min() < 0.0 or images.max() > 1.0:
         raise AssertionError(
             f"`{name}` left pixels between {images.min():.3f} and {images.max():.3f}: "
-            f"{HINTS[name]['no_clip']}"
+            f"{_hint(name, 'no_clip')}"
         )
 
 
 def _compare_step(name: str, step: int, image: np.ndarray, J: np.ndarray, record: dict) -> None:
+    __tracebackhide__ = True
     expected = record["expected"]
     image_ok = _close(image, expected["images"][step])
     cost_ok = _close(J, expected["costs"][step])
@@ -462,7 +603,7 @@ def _compare_step(name: str, step: int, image: np.ndarray, J: np.ndarray, record
         return
     for key, mistake in record.get("mistakes", {}).items():
         if _close(image, mistake["images"][step]) and _close(J, mistake["costs"][step]):
-            raise AssertionError(f"`{name}`, step {step + 1}: {HINTS[name][key]}")
+            raise AssertionError(f"`{name}`, step {step + 1}: {_hint(name, key)}")
     if not image_ok:
         later = " The first step matched: does anything carry over between steps?" if step else ""
         worst = float(np.max(np.abs(image - np.asarray(expected["images"][step]))))

@@ -223,6 +223,13 @@ def preview_size(size=None):
 # The notebook series (one nbgrader assignment)
 # --------------------------------------------------------------------------
 ASSIGNMENT_ID = "nst"
+#: nbgrader's course id: the exchange's folder for this course, on a hub and off it.
+COURSE_ID = "nst-course"
+#: What a hand-in never includes (checkpoints, caches, figures the notebooks save) and
+#: its largest file in kB: nbgrader's CourseDirectory.ignore and max_file_size, the
+#: same for the instructor's configuration and the students' on a hub.
+HAND_IN_IGNORE = (".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "output")
+HAND_IN_MAX_FILE_KB = 20_000  # submissions are never larger than the notebooks plus a few images
 SOURCE_DIR = NOTEBOOKS_DIR / "source" / ASSIGNMENT_ID
 RELEASE_DIR = NOTEBOOKS_DIR / "release" / ASSIGNMENT_ID
 

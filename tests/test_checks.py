@@ -50,23 +50,45 @@ def test_valid_alternatives_pass(variant, capsys):
     assert "passed" in capsys.readouterr().out
 
 
+@pytest.fixture(autouse=True)
+def _fresh_hints():
+    """Each test meets its mistakes for the first time (the checks remember the last one)."""
+    checks.forget_mistakes()
+    yield
+    checks.forget_mistakes()
+
+
+def _message(check, func) -> str:
+    with pytest.raises(AssertionError) as failed:
+        check(func)
+    return str(failed.value)
+
+
 @pytest.mark.parametrize("variant", variants(valid=False), ids=_id)
-def test_mistakes_fail_with_an_actionable_message(variant):
+def test_mistakes_fail_named_first_and_with_the_fix_when_they_come_back(variant):
     func = _function(variant)
-    with pytest.raises(AssertionError) as public:
-        PUBLIC[variant.exercise](func)
-    message = str(public.value)
+    first = _message(PUBLIC[variant.exercise], func)
     if variant.diagnosable:
         hint = checks.HINTS[CHECK_KEYS[variant.exercise]][variant.key]
-        assert hint in message
+        assert hint.what in first and hint.how not in first
+        assert str(hint) in _message(PUBLIC[variant.exercise], func)
     else:  # no hint written for it: the message still says whose result is wrong
-        assert f"`{variant.exercise}`" in message or "your" in message.lower(), message
+        assert f"`{variant.exercise}`" in first or "your" in first.lower(), first
 
 
-def test_gram_shape_message_names_the_mistake():
-    AtA = next(v for v in VARIANTS if v.key == "AtA")
-    with pytest.raises(AssertionError, match=r"shape \(16, 16\); expected \(n_C, n_C\) = \(3, 3\): did you multiply Aᵀ·A\?"):
-        checks.check_gram_matrix(_function(AtA))
+def test_gram_shape_message_names_the_mistake_then_the_fix():
+    AtA = _function(next(v for v in VARIANTS if v.key == "AtA"))
+    first = _message(checks.check_gram_matrix, AtA)
+    assert "shape (16, 16); expected (n_C, n_C) = (3, 3): it has one row and one column per position" in first
+    assert "A·Aᵀ" not in first
+    assert "Did you multiply Aᵀ·A? The Gram matrix is A·Aᵀ" in _message(checks.check_gram_matrix, AtA)
+
+
+def test_a_function_that_passed_in_between_meets_the_mistake_afresh(capsys):
+    AtA = _function(next(v for v in VARIANTS if v.key == "AtA"))
+    _message(checks.check_gram_matrix, AtA)
+    checks.check_gram_matrix(reference.gram_matrix)
+    assert "A·Aᵀ" not in _message(checks.check_gram_matrix, AtA)
 
 
 def test_stubs_fail_with_not_implemented_message():

@@ -10,8 +10,11 @@ one kernel's fork bomb or memory bomb cannot starve another kernel.
 
 Running bwrap as an unprivileged host uid of its own per kernel was the
 other way; bwrap then cannot bind a Python installed under a root-only
-folder (``/root/.pyenv``), so cgroups are used. Not root: no cgroup is made
-and ``RLIMIT_NPROC`` in the sandbox's user namespace bounds the tasks.
+folder (``/root/.pyenv``), so cgroups are used. Not root: a cgroup is made
+only where this process's own cgroup was delegated to its user (the class
+hub, :mod:`autograder.hub`, delegates the instructor's server's, and makes
+each single-user server's cgroup with these same functions); elsewhere
+``RLIMIT_NPROC`` in the sandbox's user namespace bounds the tasks.
 """
 
 from __future__ import annotations
@@ -25,7 +28,19 @@ from pathlib import Path
 PREFIX = "nst-sandbox-"
 STALE_S = 600
 LIMIT_FILES = {("pids", 1): "pids.max", ("pids", 2): "pids.max",
-               ("memory", 1): "memory.limit_in_bytes", ("memory", 2): "memory.max"}
+               ("memory", 1): "memory.limit_in_bytes", ("memory", 2): "memory.max",
+               ("cpu", 1): "cpu.cfs_quota_us", ("cpu", 2): "cpu.max"}
+CPU_PERIOD_US = 100_000
+#: The files a delegated cgroup's user may write: make children, move its own processes.
+DELEGATED_FILES = ("cgroup.procs", "tasks", "cgroup.subtree_control", "cgroup.threads")
+
+
+def _setting(controller: str, version: int, value: float) -> str:
+    """What a limit file takes: CPU in cores becomes a quota per period."""
+    if controller != "cpu":
+        return str(int(value))
+    quota = max(1000, int(value * CPU_PERIOD_US))
+    return f"{quota} {CPU_PERIOD_US}" if version == 2 else str(quota)
 
 
 def _hierarchies() -> tuple[dict[str, str], str | None]:
@@ -68,9 +83,9 @@ def _parent(controller: str) -> tuple[Path, int] | None:
     return None
 
 
-def _sweep(parent: Path) -> None:
-    """Delete empty sandbox cgroups left by graders that were killed (older than STALE_S)."""
-    for path in parent.glob(PREFIX + "*"):
+def _sweep(parent: Path, prefix: str) -> None:
+    """Delete empty cgroups of ours left by processes that were killed (older than STALE_S)."""
+    for path in parent.glob(prefix + "*"):
         try:
             if time.time() - path.stat().st_mtime > STALE_S and \
                     not (path / "cgroup.procs").read_text().strip():
@@ -79,10 +94,10 @@ def _sweep(parent: Path) -> None:
             pass
 
 
-def _make(parent: Path, name: str) -> Path | None:
+def _make(parent: Path, name: str, prefix: str) -> Path | None:
     path = parent / name
     try:
-        _sweep(parent)
+        _sweep(parent, prefix)
         path.mkdir(exist_ok=True)
         return path
     except OSError:
@@ -96,19 +111,21 @@ class SandboxCgroup:
         self.folders, self.controls = folders, controls
 
     @classmethod
-    def create(cls, processes: int, memory_bytes: int) -> "SandboxCgroup | None":
-        """Fresh cgroups capping tasks and memory (whichever the machine allows), or
-        None when not root or no controller can be used."""
-        if os.geteuid() != 0:
-            return None
-        name, folders, controls = PREFIX + uuid.uuid4().hex[:12], [], []
-        for controller, value in (("pids", processes), ("memory", memory_bytes)):
+    def create(cls, processes: int, memory_bytes: int, *, cpus: float | None = None,
+               prefix: str = PREFIX) -> "SandboxCgroup | None":
+        """Fresh cgroups, children of this process's own, capping tasks and memory (and
+        CPU, in cores, when ``cpus`` is given), whichever the machine allows; None when
+        no controller can be used (not root, and no delegated cgroup)."""
+        name, folders, controls = prefix + uuid.uuid4().hex[:12], [], []
+        limits = [("pids", processes), ("memory", memory_bytes)] + ([("cpu", cpus)] if cpus else [])
+        for controller, value in limits:
             where = _parent(controller)
-            path = _make(where[0], name) if where else None
+            path = _make(where[0], name, prefix) if where else None
             if path is None:
                 continue
             try:
-                (path / LIMIT_FILES[controller, where[1]]).write_text(str(value))
+                (path / LIMIT_FILES[controller, where[1]]).write_text(
+                    _setting(controller, where[1], value))
             except OSError:
                 if path not in folders:
                     cls([path], []).remove()
@@ -117,6 +134,15 @@ class SandboxCgroup:
             controls.append(f"{controller} ({path.parent})")
         made = cls(folders, controls)
         return made if controls else made.remove()
+
+    def delegate(self, uid: int, gid: int) -> None:
+        """Let user ``uid`` make child cgroups here and move its own processes into them
+        (never change this cgroup's own limits: those files stay root's)."""
+        for folder in self.folders:
+            os.chown(folder, uid, gid)
+            for name in DELEGATED_FILES:
+                if (folder / name).exists():
+                    os.chown(folder / name, uid, gid)
 
     def join(self):
         """Move the calling process into the cgroups (Popen's preexec_fn)."""
@@ -127,9 +153,22 @@ class SandboxCgroup:
             finally:
                 os.close(fd)
 
-    def remove(self) -> None:
-        """Kill whatever is left in the cgroups and delete them."""
+    def processes(self) -> list[int]:
+        """The processes in the cgroups (children included)."""
+        found = set()
         for folder in self.folders:
+            for path in folder.rglob("cgroup.procs") if folder.is_dir() else ():
+                try:
+                    found.update(int(pid) for pid in path.read_text().split())
+                except OSError:
+                    continue
+        return sorted(found)
+
+    def remove(self) -> None:
+        """Kill whatever is left in the cgroups (children included) and delete them."""
+        nested = [Path(f) for folder in self.folders if folder.is_dir()
+                  for f, _, _ in os.walk(folder, topdown=False)]
+        for folder in nested:
             for _ in range(50 if folder.is_dir() else 0):
                 try:
                     for pid in (folder / "cgroup.procs").read_text().split():

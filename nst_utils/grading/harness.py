@@ -33,6 +33,7 @@ import numpy as np
 from nst_utils import config
 # The folder, beside the graded notebook, that the grader and the harness share.
 from nst_utils.grading.paths import GRADING, RESULTS
+from nst_utils.tracebacks import for_learner
 
 #: What a graded function may return, told apart by ``isinstance`` in this order
 #: (the last one is everything else); the harness records the position.
@@ -82,9 +83,14 @@ def sealed(function: str) -> Callable:
     def decorate(check: Callable) -> Callable:
         @functools.wraps(check)
         def run(candidate, *args, **kwargs):
+            __tracebackhide__ = True
             if config.grading_mode():
                 record(function, candidate)
-            return check(candidate, *args, **kwargs)
+            try:
+                return check(candidate, *args, **kwargs)
+            except AssertionError as failed:
+                for_learner(failed)  # the learner sees their cell's line and the message
+                raise
 
         return run
 
