@@ -30,7 +30,6 @@ off (the Keras model is used instead) and ``NST_FAST_GRADIENT=1`` forces it on.
 
 from __future__ import annotations
 
-import weakref
 from typing import Any, NamedTuple
 
 from nst_utils import config
@@ -40,7 +39,6 @@ __all__ = ["VggPass", "supports", "wanted", "ENV_VAR"]
 
 #: "0": the Keras model and TensorFlow's own gradients; "1": this pass, even where a GPU computes.
 ENV_VAR = config.FAST_GRADIENT_ENV_VAR
-_WEIGHTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def wanted() -> bool:
@@ -113,16 +111,6 @@ def _read(model) -> list[_Layer]:
     return plan
 
 
-def _weights(model) -> list[_Layer]:
-    """The network's weights as the pass uses them, read again only when they changed."""
-    from nst_utils.engine.models import weights_version  # the one place that tells whether weights changed
-
-    version = weights_version(model)
-    if model not in _WEIGHTS or _WEIGHTS[model][0] != version:
-        _WEIGHTS[model] = (version, _read(model))
-    return _WEIGHTS[model][1]
-
-
 def _layer_output(layer: _Layer, x):
     """One layer's output for input ``x``, as the Keras layer computes it."""
     if layer.kind == "conv":
@@ -185,7 +173,7 @@ class VggPass:
 
     def __init__(self, model, layer_names):
         names = tuple(layer_names)
-        plan = _weights(model)
+        plan = _read(model)
         order = [layer.name for layer in plan]
         self.layer_names = names
         self.plan = plan[: max(order.index(name) for name in names) + 1]
