@@ -258,9 +258,6 @@ GRADED_FUNCTIONS: dict[str, tuple[str, float]] = {
     item.function: (item.notebook, item.points) for item in EXERCISES
 }
 
-#: Provided (ungraded) function that combines the per-layer style costs.
-STYLE_COST_FUNCTION = ("compute_style_cost", "03_style_cost.ipynb")
-
 # --------------------------------------------------------------------------
 # The style-transfer engine (nst_utils.transfer): defaults of notebook 04,
 # notebook 05 and the command line. Measured by bench/generation.py.

@@ -18,6 +18,7 @@ PUBLIC = {
     "compute_content_cost": checks.check_content_cost,
     "gram_matrix": checks.check_gram_matrix,
     "compute_layer_style_cost": checks.check_layer_style_cost,
+    "compute_style_cost": checks.check_style_cost,
     "total_cost": checks.check_total_cost,
     "train_step": checks.check_train_step,
 }

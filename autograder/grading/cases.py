@@ -94,10 +94,25 @@ def answer(sets: dict[str, CaseSet], reference: dict) -> dict[str, CaseSet]:
     judged with the reference versions of its helpers, as in the kernel."""
     answered = {}
     for function, case_set in sets.items():
-        helpers = {name: reference[name] for name, _notebook in config.exercise(function).helpers}
-        answered[function] = replace(case_set, expected=harness.run_cases(
-            function, reference[function], case_set.inputs, helpers))
+        graded = config.exercise(function)
+        helpers = {name: reference[name] for name, _notebook in graded.helpers}
+        inputs = dict(case_set.inputs)
+        if graded.judged_with:  # its reference's values, staged with the inputs
+            helpers[graded.judged_with] = reference[graded.judged_with]
+            inputs.update(_staged_values(graded, inputs, reference[graded.judged_with]))
+        answered[function] = replace(case_set, inputs=inputs, expected=harness.run_cases(
+            function, reference[function], inputs, helpers))
     return answered
+
+
+def _staged_values(graded, inputs: dict, function) -> dict:
+    """``cK.name`` arrays of what each case's inputs carry of ``graded.judged_with``."""
+    staged = {}
+    for case in harness.case_names(inputs):
+        prefix = case + "."
+        arguments = {k[len(prefix):]: v for k, v in inputs.items() if k.startswith(prefix)}
+        staged.update({prefix + k: v for k, v in graded.stage_values(arguments, function).items()})
+    return staged
 
 
 def prepare(notebook: str, digest: str, secret: bytes, reference: dict) -> dict[str, CaseSet]:

@@ -102,7 +102,8 @@ class _Job:
                  options: settings.NstGrader, factory=None):
         self.task, self.template, self.options = task, template, options
         self.digest = cases.submission_digest(task.notebook)
-        self.sets = cases.draw(task.name, self.digest, secret)  # answers added in start()
+        # the answers first: an exercise's staged inputs may carry values of the reference
+        self.sets = cases.answer(cases.draw(task.name, self.digest, secret), _reference(template))
         self.token = f"{os.getpid()}-{id(self)}-{time.monotonic_ns()}"
         self.kernel = self._fork(factory)
         self.factory = factory if self.kernel is not None else None
@@ -122,7 +123,7 @@ class _Job:
             folder, self.task.name, source, self.sets))
 
     def start(self) -> None:
-        """Lay out the private course (the cases' answers beside it) and start nbgrader."""
+        """Lay out the private course (the cases and their answers beside it), start nbgrader."""
         task, options = self.task, self.options
         self.tmp = tempfile.TemporaryDirectory(prefix="nst-grade-")
         self.course = Path(self.tmp.name)
@@ -134,7 +135,7 @@ class _Job:
         if task.timestamp:
             (submitted / "timestamp.txt").write_text(task.timestamp, encoding="utf-8")
         cases_file = self.course / "cases.npz"
-        cases.save(cases.answer(self.sets, _reference(self.template)), cases_file, self.digest)
+        cases.save(self.sets, cases_file, self.digest)
         self.log = self.course / "nbgrader.log"
         job = [f"c.SealedExecute.cases_file = {str(cases_file)!r}"]
         if self.kernel is not None:

@@ -33,8 +33,7 @@ def _notebook_of(name: str) -> str:
     try:
         return config.exercise(name).notebook
     except KeyError:
-        style_name, notebook = config.STYLE_COST_FUNCTION
-        return notebook if name == style_name else "the notebooks"
+        return "the notebooks"
 
 
 class _Same:

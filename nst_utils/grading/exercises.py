@@ -64,6 +64,10 @@ class Exercise:
     check: str
     #: (function, the earlier notebook it comes from) judged with the reference's version.
     helpers: tuple[tuple[str, str], ...] = ()
+    #: A function of the same notebook this one is judged with: the grader stages the
+    #: reference's values of it on each case (never its code), :meth:`stand_in` answers
+    #: with them in the kernel.
+    judged_with: str | None = None
 
     @property
     def test_cell(self) -> str:
@@ -91,6 +95,14 @@ class Exercise:
         """``problem`` with its likely cause, if one shows (``matches(field)``: whether a
         recorded field is as expected)."""
         return problem
+
+    def stage_values(self, case: dict, function: Callable) -> dict:
+        """What of ``judged_with`` (``function``: the reference's) a case's inputs carry."""
+        return {}
+
+    def stand_in(self, case: dict) -> Callable:
+        """The ``judged_with`` function a learner's one sees in a grading kernel."""
+        raise NotImplementedError
 
 
 # ----------------------------------------------------------------- the costs
@@ -166,6 +178,127 @@ class TotalCost(Exercise):
     def describe(self, case):
         weights = {n: float(case[n]) for n in ("alpha", "beta") if n in case}
         return "weights " + (", ".join(f"{n}={v:g}" for n, v in weights.items()) or "default")
+
+
+# ------------------------------------------------------------ the style cost
+#: Style layers per case, and the shape (n_H, n_W, n_C) of each layer's activations.
+STYLE_CASES = (((3, 4, 5),), ((2, 3, 4), (4, 2, 6)), ((3, 3, 2), (1, 4, 8), (2, 2, 3)),
+               ((2, 5, 3), (3, 2, 4), (1, 1, 7), (2, 2, 2), (4, 3, 1)))
+
+
+def _same(tensor, array: np.ndarray) -> bool:
+    value = np.asarray(tensor)
+    return value.shape == array.shape and np.array_equal(value, array)
+
+
+class StyleCost(Exercise):
+    """The style cost over several layers, judged with the reference layer style cost.
+
+    A case is a few layers, each with its weight and the artwork's and the image's
+    activations, in dictionaries that also hold a layer not among them (as the
+    extractor's do). The layer cost comes from the same notebook, so the grading
+    kernel cannot be given the reference's code: the grader stages its value and its
+    gradient at each layer's activations instead (:meth:`stage_values`), and the
+    function the learner's sum calls answers with them (:meth:`stand_in`): the same
+    value, and the same gradient, as the reference there.
+    """
+
+    def cases(self, rng):
+        from nst_utils import config
+
+        names = [name for name, _, _ in config.VGG19_CONV_LAYERS]
+        cases = []
+        for shapes in STYLE_CASES:
+            chosen = rng.choice(len(names), size=len(shapes) + 1, replace=False)
+            weights = rng.uniform(0.05, 1.0, size=len(shapes)).astype(np.float32)
+            case = {"layers": np.asarray(chosen, np.int64), "weights": weights}
+            for index, shape in enumerate((*shapes, (2, 2, 2))):  # the last: not a style layer
+                case[f"S{index}"] = _float32(rng, (1, *shape), 0.0, 1.0)
+                case[f"G{index}"] = _float32(rng, (1, *shape), 0.0, 1.0)
+            cases.append(case)
+        return cases
+
+    @staticmethod
+    def _layers(case) -> list[str]:
+        from nst_utils import config
+
+        names = [name for name, _, _ in config.VGG19_CONV_LAYERS]
+        return [names[int(i)] for i in case["layers"]]
+
+    def run(self, candidate, case):
+        from nst_utils._tf import tf
+
+        names = self._layers(case)
+        count = len(case["weights"])
+        order = [count // 2, *[i for i in range(len(names)) if i != count // 2]]
+        style = {names[i]: tf.constant(case[f"S{i}"]) for i in order}
+        generated = {names[i]: tf.constant(case[f"G{i}"]) for i in order}
+        layers = tuple((names[i], float(w)) for i, w in enumerate(case["weights"]))
+        watched = [generated[names[i]] for i in range(count)]
+        with tf.GradientTape() as tape:
+            tape.watch(watched)
+            value = candidate(style, generated, layers)
+        out = record_value(value)
+        gradients = tape.gradient(value, watched) if tf.is_tensor(value) else [None] * count
+        for index, gradient in enumerate(gradients):
+            if gradient is None:
+                out["gradient_missing"] = np.array(True)
+            else:
+                out[f"gradient{index}"] = np.array(gradient.numpy(), dtype=np.float64)
+        return out
+
+    def stage_values(self, case, function):
+        from nst_utils._tf import tf
+
+        staged = {}
+        for index in range(len(case["weights"])):
+            generated = tf.constant(case[f"G{index}"])
+            with tf.GradientTape() as tape:
+                tape.watch(generated)
+                value = function(tf.constant(case[f"S{index}"]), generated)
+            staged[f"V{index}"] = np.asarray(value.numpy(), np.float32)
+            staged[f"D{index}"] = np.asarray(tape.gradient(value, generated).numpy(), np.float32)
+        return staged
+
+    def stand_in(self, case):
+        """A layer cost that answers, at each style layer's activations, with the value and
+        the gradient staged for them (the first-order expansion around them); for any other
+        pair, 0 (so the sum comes out wrong, as with the wrong layer's activations)."""
+        from nst_utils._tf import tf
+
+        layers = [(case[f"S{i}"], case[f"G{i}"], case[f"V{i}"], case[f"D{i}"])
+                  for i in range(len(case["weights"]))]
+
+        def compute_layer_style_cost(a_S, a_G):
+            for style, image, value, gradient in layers:
+                if _same(a_S, style) and _same(a_G, image):
+                    moved = a_G
+                elif _same(a_S, image) and _same(a_G, style):  # the cost is symmetric
+                    moved = a_S
+                else:
+                    continue
+                moved = tf.cast(moved, tf.float32)
+                return tf.constant(value) + tf.reduce_sum(tf.constant(gradient) * (moved - image))
+            return 0.0 * tf.reduce_sum(tf.cast(a_G, tf.float32))
+
+        return compute_layer_style_cost
+
+    def describe(self, case):
+        weights = ", ".join(f"{float(w):.3g}" for w in case["weights"])
+        count = len(case["weights"])
+        return f"{count} style layer{'s' if count > 1 else ''} weighted {weights}"
+
+    def label(self, field):
+        if field.startswith("gradient"):
+            return f"the gradient for style layer {int(field[8:]) + 1}'s generated activations"
+        return super().label(field)
+
+    def diagnose(self, field, problem, case, got, matches):
+        if not problem.endswith("differs from the expected one"):
+            return problem
+        return (f"{problem}: J_style is the sum, over the (layer, weight) pairs of style_layers "
+                "(the argument, not the course's list), of weight × compute_layer_style_cost of "
+                "that layer's style and generated activations")
 
 
 # ------------------------------------------------------------------ the step
@@ -257,6 +390,8 @@ EXERCISES: tuple[Exercise, ...] = (
     GramMatrix("gram_matrix", "02_gram_matrix.ipynb", 2.0, "check_gram_matrix"),
     PairCost("compute_layer_style_cost", "03_style_cost.ipynb", 3.0, "check_layer_style_cost",
              helpers=(("gram_matrix", "02_gram_matrix.ipynb"),)),
+    StyleCost("compute_style_cost", "03_style_cost.ipynb", 2.0, "check_style_cost",
+              judged_with="compute_layer_style_cost"),
     TotalCost("total_cost", "04_total_cost_and_art.ipynb", 1.0, "check_total_cost"),
     TrainStep("train_step", "04_total_cost_and_art.ipynb", 2.0, "check_train_step"),
 )

@@ -123,7 +123,7 @@ def _sibling_helpers(function: str) -> dict:
 
 
 @contextlib.contextmanager
-def _globals_swapped(function: Callable, replacements: dict):
+def globals_swapped(function: Callable, replacements: dict):
     """Let ``function`` see ``replacements`` (name -> value) as its globals while the block runs."""
     scope = getattr(function, "__globals__", None)
     if not replacements or not isinstance(scope, dict):
@@ -151,7 +151,9 @@ def case_names(inputs: dict) -> list[str]:
 def run_cases(function: str, candidate: Callable, inputs: dict, helpers: dict | None = None
               ) -> dict[str, np.ndarray]:
     """Call ``candidate`` on every case of ``inputs``, seeing ``helpers`` (name -> function)
-    in place of its own globals of those names; return flat ``{"cK.field": array}``."""
+    in place of its own globals of those names (and, for an exercise judged with a function
+    of its own notebook that ``helpers`` lacks, the exercise's stand-in for it); return flat
+    ``{"cK.field": array}``."""
     from nst_utils.grading.exercises import exercise
 
     graded = exercise(function)
@@ -160,8 +162,11 @@ def run_cases(function: str, candidate: Callable, inputs: dict, helpers: dict | 
         prefix = case + "."
         arguments = {key[len(prefix):]: value for key, value in inputs.items()
                      if key.startswith(prefix)}
+        seen = dict(helpers or {})
+        if graded.judged_with and graded.judged_with not in seen:  # in a grading kernel
+            seen[graded.judged_with] = graded.stand_in(arguments)
         try:
-            with _globals_swapped(candidate, helpers or {}):
+            with globals_swapped(candidate, seen):
                 outcome = graded.run(candidate, arguments)
         except Exception as exc:  # noqa: BLE001 - the kind of the learner's error is the result
             outcome = {"error": np.int64(error_code(exc))}
