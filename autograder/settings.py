@@ -47,6 +47,7 @@ GRADEBOOK_ENV = "NST_GRADEBOOK_URL"
 EXCHANGE_ENV = "NST_EXCHANGE"
 COURSE_ROOT_ENV = "NST_COURSE_ROOT"
 SECRET_ENV = "NST_GRADING_SECRET"
+HUB_CACHE_ENV = "NST_HUB_CACHE"
 
 
 def _setting(trait, env: str | None = None):
@@ -228,6 +229,12 @@ def cache_root() -> Path:
         cache = Path(tempfile.gettempdir()) / f"nst-autograder-{os.getuid()}"
         cache.mkdir(parents=True, exist_ok=True)
     return cache
+
+
+def hub_cache() -> Path:
+    """Where a class hub keeps the students' environments: ``$NST_HUB_CACHE``, else
+    ``/var/cache/nst-course/hub`` (a folder every student can traverse)."""
+    return Path(os.environ.get(HUB_CACHE_ENV) or "/var/cache/nst-course/hub")
 
 
 def secret_override() -> bytes | None:

@@ -137,6 +137,38 @@ def test_imports_follow_the_layers_the_architecture_page_draws():
     assert not wrong, "\n".join(wrong)
 
 
+def _environment_reads(path: Path) -> list[str]:
+    """The course's variables (``NST_*``, or a constant named ``*_ENV``/``*_ENV_VAR``) that
+    ``path`` reads from the environment: ``environ.get(x)``, ``getenv(x)``, ``environ[x]``."""
+    def ours(node) -> str | None:
+        if isinstance(node, ast.Constant) and str(node.value).startswith("NST_"):
+            return node.value
+        name = getattr(node, "id", None) or getattr(node, "attr", None) or ""
+        return name if name.endswith(("_ENV", "_ENV_VAR")) else None
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and node.args and \
+                getattr(node.func, "attr", getattr(node.func, "id", "")) in ("get", "getenv") and \
+                ("environ" in ast.unparse(node.func) or "getenv" in ast.unparse(node.func)):
+            found.append(ours(node.args[0]))
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and \
+                "environ" in ast.unparse(node.value):
+            found.append(ours(node.slice))
+    return [name for name in found if name]
+
+
+def test_the_course_reads_its_environment_variables_in_one_module_per_side():
+    """Settings have one home a side: the grader's overrides are read in
+    autograder/settings.py, the learner's in nst_utils/config.py; nowhere else."""
+    readers = {}
+    for path in [*(ROOT / "nst_utils").rglob("*.py"), *(ROOT / "autograder").rglob("*.py")]:
+        if _environment_reads(path):
+            readers[_module_name(path)] = _environment_reads(path)
+    assert readers.get("nst_utils.config") and readers.get("autograder.settings"), readers
+    assert set(readers) <= {"autograder.settings", "nst_utils.config"}, readers
+
+
 def test_readme_quick_start_is_two_make_commands_that_exist():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
