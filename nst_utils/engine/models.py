@@ -47,15 +47,27 @@ def given(model) -> Network | None:
 def shared(weights="auto", pooling: str | None = None):
     """The engine's own VGG19 base for ``weights`` and ``pooling``, loaded once per process.
 
+    ``pooling=None`` is the network's own pooling, so asking for that pooling by
+    name gets the very same network (and the steps compiled for it).
     Use it for figures of your own beside the paintings (``model=`` would make every run
     build its steps afresh); do not change its weights.
     """
     key = (str(weights), pooling)
     if key not in _NETWORKS:
-        from nst_utils.vgg19 import load_vgg19
+        own = _NETWORKS.get((str(weights), None))
+        if own is not None and _pooling_of(own) == pooling:
+            _NETWORKS[key] = own
+        else:
+            from nst_utils.vgg19 import load_vgg19
 
-        _NETWORKS[key] = load_vgg19(weights, pooling=pooling)
+            model = load_vgg19(weights, pooling=pooling)
+            _NETWORKS[key] = _NETWORKS.setdefault((str(weights), _pooling_of(model)), model)
     return _NETWORKS[key]
+
+
+def _pooling_of(model) -> str:
+    """"avg" or "max": the pooling a VGG19 base was built with."""
+    return "avg" if "Average" in type(model.get_layer("block1_pool")).__name__ else "max"
 
 
 def _as_bfloat16(model):
