@@ -53,7 +53,7 @@ lab: $(STAMP)
 
 # Instructors: JupyterLab with nbgrader's formgrader on the course in notebooks/.
 lab-instructor: $(STAMP)
-	$(PY) -c "from pathlib import Path; from autograder.course import link_config; link_config(Path('notebooks'))"
+	$(PY) -c "from pathlib import Path; from autograder.grading.jobs import link_config; link_config(Path('notebooks'))"
 	cd notebooks && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" NST_COURSE_ROOT="$(CURDIR)/notebooks" \
 		"$(CURDIR)/$(VENV)/bin/jupyter" lab
 

@@ -28,6 +28,7 @@ COMMANDS = {
     "samples": ("autograder.samples", "build the sample class (bank of graded submissions)"),
     "demo": ("autograder.demo", "release, grade the sample class, feedback, export, report"),
     "sandbox": ("autograder.sandbox", "the grading kernel's sandbox (see its --help)"),
+    "config": ("autograder.settings", "the grader's settings: each value and where it came from"),
     "hub": ("autograder.hub.command", "a class on a real JupyterHub on this machine (as root)"),
 }
 

@@ -87,7 +87,7 @@ def extend(course: Path, url: str, student: str, *, days: float = 0.0,
     """Grant (or with 0, remove) an extension, creating the submission record if needed."""
     from nbgrader.api import MissingEntry
 
-    from autograder.course import template_course
+    from autograder.grading.jobs import template_course
 
     gradebook.prepare(course, url, template_course())
     with gradebook.opened(url) as gb:

@@ -1,15 +1,16 @@
 """Due dates, late penalties and extensions, the nbgrader way.
 
 * The due date is nbgrader's ``Assignment.duedate`` in the class gradebook.
-  ``grade --due "2026-12-01 17:00 UTC"`` or ``due = "…"`` in
-  ``<course>/grading.toml`` sets it; without either, the gradebook's own
+  ``grade --due "2026-12-01 17:00 UTC"`` or ``c.NstGrader.due = "…"`` in the
+  course's ``nbgrader_config.py`` sets it; without either, the gradebook's own
   (set with ``nbgrader db assignment add nst --duedate=…``) stays.
 * A submission's time is ``submitted/<student>/nst/timestamp.txt`` (what
   ``nbgrader collect`` writes), stored as nbgrader's submission timestamp.
 * An extension is nbgrader's own record (``SubmittedAssignment.extension``):
   ``python -m autograder db extend --student S --days 2``.
 * The penalty is computed by a late-submission plugin, nbgrader's mechanism
-  (:class:`nbgrader.plugins.LateSubmissionPlugin`): ``none``, ``zero``, or
+  (:class:`nbgrader.plugins.LateSubmissionPlugin`), chosen by
+  ``c.NstGrader.late_penalty`` or ``grade --late-penalty``: ``none``, ``zero``, or
   :class:`PercentLatePenalty` (``"10%/day"``, ``"5%/hour"``: that share of the
   notebook's score per started period late, at most all of it). It is applied
   where the class gradebook is written, per notebook, as nbgrader's
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +30,8 @@ from pathlib import Path
 from nbgrader.plugins import LateSubmissionPlugin
 from traitlets import Enum, Float
 
-CONFIG_FILE = "grading.toml"
+#: Where earlier versions of the course read the late policy from.
+OLD_FILE = "grading.toml"
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*(?:/|per)\s*(hour|day)\s*$", re.I)
 
 
@@ -85,17 +86,16 @@ class Policy:
         return plugin(self.late_penalty)
 
 
-def policy(course: Path, due: str | None = None, late_penalty: str | None = None) -> Policy:
-    """The course's deadline policy: command-line values first, then ``grading.toml``."""
-    path = Path(course) / CONFIG_FILE
-    settings = {}
-    if path.exists():
-        try:
-            settings = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as error:
-            raise ValueError(f"{path} is not valid TOML: {error}") from None
-    chosen = Policy(parse_due(due or settings.get("due")),
-                    late_penalty or settings.get("late_penalty", "none"))
+def policy(course: Path, options, due: str | None = None,
+           late_penalty: str | None = None) -> Policy:
+    """The course's deadline policy: command-line values first, then the grader's settings
+    (``c.NstGrader.due``, ``c.NstGrader.late_penalty``)."""
+    if (Path(course) / OLD_FILE).exists():
+        raise ValueError(f"{Path(course) / OLD_FILE} is no longer read: put its settings in "
+                         f"{Path(course) / 'nbgrader_config.py'} as c.NstGrader.due = '...' "
+                         "and c.NstGrader.late_penalty = '...', then delete it.")
+    chosen = Policy(parse_due(due or options.due or None),
+                    late_penalty or options.late_penalty or "none")
     chosen.penalty_plugin()  # an unreadable policy fails before anything is graded
     return chosen
 

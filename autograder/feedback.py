@@ -4,10 +4,10 @@
 
 Feedback is nbgrader's ``generate_feedback`` with this course's
 configuration, which makes each page from the learner's own submitted
-notebook and the judge's verdicts (:mod:`autograder.student_view`): a pass
+notebook and the judge's verdicts (:mod:`autograder.preprocessors.student_view`): a pass
 line, or the one-line reason of the first failed case, in the judge's words.
 Nothing a grading kernel printed is in it, and no page runs script
-(:mod:`autograder.browser_safe`).
+(:mod:`autograder.preprocessors.browser_safe`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def _course(path: Path | None) -> Path:
 
 def generate_feedback(course: Path, *, force: bool = True) -> int:
     """nbgrader generate_feedback for every autograded student; returns nbgrader's status."""
-    from autograder.course import run_nbgrader
+    from autograder.grading.jobs import run_nbgrader
 
     args = ["generate_feedback", config.ASSIGNMENT_ID]
     if force:

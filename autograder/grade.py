@@ -13,12 +13,12 @@ plus ``grading/<student>.json`` (flags, errors, timings) for the report.
 
 How it works, and why it is safe:
 
-* every student is one task on a Dask cluster (:mod:`autograder.cluster`):
+* every student is one task on a Dask cluster (:mod:`autograder.grading.cluster`):
   ``--workers N`` starts a local one inside this process, ``--scheduler``
   uses an existing one; the task carries the notebooks' bytes, the result
   comes back as data, and ``submitted/`` is only ever read; a student's
   kernels are forked by one sandbox that imports TensorFlow once
-  (:mod:`autograder.forked_kernels`);
+  (:mod:`autograder.grading.kernels`);
 * this process alone writes the class gradebook, one student at a time in
   one transaction, with nbgrader's due date, extensions and late-penalty
   plugin applied there (:mod:`autograder.deadlines`); the scores are the
@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import shutil
 import sys
@@ -42,9 +41,10 @@ import time
 from functools import partial
 from pathlib import Path
 
-from autograder import course as grading
-from autograder import gradebook
+from autograder.grading import jobs as grading
+from autograder import gradebook, settings
 from autograder.cli import standalone
+from autograder.grading.results import NotebookOutcome, StudentRecord
 from nst_utils import config
 
 main = partial(standalone, __name__)  # main(argv=None) -> exit status: python -m autograder.<command>
@@ -56,7 +56,7 @@ SUBMISSION_FILES = ("timestamp.txt", "submission_secret.txt")
 
 
 def default_course() -> Path:
-    return Path(os.environ.get("NST_COURSE_ROOT", "course")).resolve()
+    return settings.course_root(Path("course"))
 
 
 def submissions(course: Path) -> dict[str, list[Path]]:
@@ -90,21 +90,16 @@ def pending_submissions(course: Path, force: bool = False,
         found = {s: f for s, f in found.items() if s in set(students)}
     pending = {}
     for student, files in found.items():
-        path = record_path(course, student)
-        if not force and path.exists():
-            try:
-                record = json.loads(path.read_text(encoding="utf-8"))
-                if record.get("digest") == digest(files) and not record.get("incomplete"):
-                    continue
-            except ValueError:
-                pass
+        record = None if force else StudentRecord.read(record_path(course, student))
+        if record is not None and record.digest == digest(files) and not record.incomplete:
+            continue
         pending[student] = files
     return pending, len(found)
 
 
 def tasks_for(course: Path, pending: dict) -> list:
     """One grading task per graded notebook of each pending student (bytes, not paths)."""
-    from autograder.course import GradingTask
+    from autograder.grading.jobs import GradingTask
 
     names = sorted({e.notebook for e in config.EXERCISES})
     tasks = []
@@ -141,46 +136,43 @@ class ClassWriter:
         self.unsandboxed = unsandboxed
         self.expected = {s: sum(1 for t in tasks if t.student == s) for s in pending}
         self.stamps = {t.student: t.timestamp for t in tasks}
-        self.outcomes: dict[str, dict] = {s: {} for s in pending}
-        self.records: dict[str, dict] = {}
+        self.outcomes: dict[str, dict[str, NotebookOutcome]] = {s: {} for s in pending}
+        self.records: dict[str, StudentRecord] = {}
         self.started = time.monotonic()
         self.tasks_done, self.tasks_total = 0, len(tasks)
 
-    def __call__(self, outcome: dict) -> None:
-        student = outcome["student"]
-        self.outcomes[student][outcome["name"]] = outcome
+    def __call__(self, outcome: NotebookOutcome) -> None:
+        self.outcomes[outcome.student][outcome.notebook] = outcome
         self.tasks_done += 1
-        if len(self.outcomes[student]) == self.expected[student]:
-            self.file(student)
+        if len(self.outcomes[outcome.student]) == self.expected[outcome.student]:
+            self.file(outcome.student)
 
     def file(self, student: str) -> None:
         """Store a student whose notebooks were all graded; one the cluster failed is not
         stored (the gradebook keeps what it had) but recorded as incomplete, to regrade."""
-        outcomes = [self.outcomes[student][n] for n in sorted(self.outcomes[student])]
-        incomplete = any(o.get("incomplete") for o in outcomes)
+        outcomes = tuple(self.outcomes[student][n] for n in sorted(self.outcomes[student]))
+        incomplete = any(o.incomplete for o in outcomes)
         total = None
         if not incomplete:
             self._write_notebooks(student, outcomes)
             total = gradebook.store_student(self.url, student,
-                                            {o["name"]: o["rows"] for o in outcomes},
+                                            {o.notebook: o.rows for o in outcomes},
                                             parse_timestamp(self.stamps[student]), self.penalty)
-        record = {"student": student, "digest": digest(self.pending[student]),
-                  "seconds": round(sum(o["seconds"] for o in outcomes), 2), "score": total,
-                  "incomplete": incomplete,
-                  "unsandboxed": self.unsandboxed,
-                  "notebooks": [o["result"] for o in outcomes]}
-        grading.write_json(record_path(self.course, student), record)
+        record = StudentRecord(student, outcomes, digest(self.pending[student]),
+                               round(sum(o.seconds for o in outcomes), 2), total, incomplete,
+                               self.unsandboxed)
+        grading.write_json(record_path(self.course, student), record.as_json())
         self.records[student] = record
         self._progress(student, record)
 
-    def _write_notebooks(self, student: str, outcomes: list[dict]) -> None:
+    def _write_notebooks(self, student: str, outcomes) -> None:
         target = self.course / "autograded" / student / ASSIGNMENT
         incoming = target.parent / f".{ASSIGNMENT}.incoming"
         shutil.rmtree(incoming, ignore_errors=True)
         incoming.mkdir(parents=True)
         for outcome in outcomes:
-            if outcome.get("autograded") is not None:
-                (incoming / outcome["name"]).write_bytes(outcome["autograded"])
+            if outcome.autograded is not None:
+                (incoming / outcome.notebook).write_bytes(outcome.autograded)
         for name in SUBMISSION_FILES:  # carried along, as nbgrader's autograde does
             given = self.course / "submitted" / student / ASSIGNMENT / name
             if given.is_file() and not given.is_symlink():
@@ -188,32 +180,39 @@ class ClassWriter:
         shutil.rmtree(target, ignore_errors=True)
         os.replace(incoming, target)
 
-    def _progress(self, student: str, record: dict) -> None:
+    def _progress(self, student: str, record: StudentRecord) -> None:
         done, total = len(self.records), len(self.pending)
         elapsed = time.monotonic() - self.started
         eta = elapsed / max(1, self.tasks_done) * (self.tasks_total - self.tasks_done)
-        flags = sum(len(nb.get("flags", [])) for nb in record["notebooks"])
-        verdict = (f"{record['score'] or 0:g} points" if not record["incomplete"] else
+        flags = len(record.flags)
+        verdict = (f"{record.score or 0:g} points" if not record.incomplete else
                    "NOT graded (the cluster failed it; see the report); the next run retries")
         self.say(f"[{done}/{total} students] {student}: {verdict}"
                  + (f" [{flags} flag(s)]" if flags else "")
                  + f"  ({elapsed:.0f} s, ETA {eta:.0f} s)")
 
 
-def grade(course: Path, *, workers: int = 1, force: bool = False,
+def grade(course: Path, *, workers: int | None = None, force: bool = False,
           students: list[str] | None = None, quiet: bool = False, scheduler: str | None = None,
           db: str | None = None, due: str | None = None, late_penalty: str | None = None,
-          security=None, grader=None, unsandboxed: bool = False) -> dict:
+          security=None, grader=None, unsandboxed: bool = False) -> dict[str, StudentRecord]:
     """Grade the course's pending submissions on a Dask cluster; return {student: record}.
 
+    The arguments left out come from the course's settings (:mod:`autograder.settings`).
     Raises ClusterError (scheduler unreachable, workers of another version: nothing
     written) and GradebookUnavailable (the database went away: the students filed
     so far stay filed, the next run resumes). ``grader``: see :func:`cluster.run`.
     """
-    from autograder import cluster, deadlines
+    from autograder import deadlines
+    from autograder.grading import cluster
 
     course = course.resolve()
-    rules = deadlines.policy(course, due, late_penalty)
+    options = settings.load(course)
+    if unsandboxed:
+        options.unsandboxed = True
+    workers = workers or options.workers
+    scheduler = scheduler or options.scheduler or None
+    rules = deadlines.policy(course, options, due, late_penalty)
     pending, found = pending_submissions(course, force, students)
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
     where = scheduler or f"a local cluster of {workers} worker(s)"
@@ -225,16 +224,16 @@ def grade(course: Path, *, workers: int = 1, force: bool = False,
         grading.start_fork_server()  # it loads nbgrader while the cluster starts
     tasks = tasks_for(course, pending)
     with cluster.engine(scheduler=scheduler, workers=workers, security=security) as client:
-        assets = cluster.load_assets(course, unsandboxed)
-        count = cluster.check_workers(client, assets.fingerprint, unsandboxed)
+        assets = cluster.load_assets(course, options)
+        count = cluster.check_workers(client, assets.fingerprint, options.unsandboxed)
         say(f"{count} worker(s) ready, course version {assets.fingerprint}"
-            + (", WITHOUT the kernel sandbox" if unsandboxed else ""))
-        url = gradebook.resolve_url(course, db)
+            + (", WITHOUT the kernel sandbox" if options.unsandboxed else ""))
+        url = settings.gradebook_url(course, db)
         gradebook.prepare(course, url, grading.template_course())
         if rules.due is not None:
             gradebook.set_due_date(url, rules.due)
         writer = ClassWriter(course, url, pending, tasks, rules.penalty_plugin(), say,
-                             unsandboxed)
+                             options.unsandboxed)
         cluster.run(client, tasks, assets, writer, grader)
     elapsed = time.monotonic() - writer.started
     say(f"graded {len(pending)} submissions in {elapsed:.1f} s "
@@ -245,17 +244,20 @@ def grade(course: Path, *, workers: int = 1, force: bool = False,
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--course", type=Path, default=None,
                         help="course folder (default: $NST_COURSE_ROOT or ./course)")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="local cluster: notebooks graded at a time (default 1)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="local cluster: notebooks graded at a time "
+                             "(default: c.NstGrader.workers, 1)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="grade on an existing Dask cluster, e.g. tcp://10.0.0.5:8786")
+                        help="grade on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
+                             "(default: c.NstGrader.scheduler)")
     parser.add_argument("--db", default=None, metavar="URL",
-                        help="gradebook: sqlite:///… or postgresql://user@host/db "
-                             "(default: $NST_GRADEBOOK_URL, else <course>/gradebook.db)")
+                        help="gradebook: sqlite:///… or postgresql://user@host/db (default: "
+                             "$NST_GRADEBOOK_URL, c.CourseDirectory.db_url, <course>/gradebook.db)")
     parser.add_argument("--due", default=None, metavar="DATE",
-                        help="due date, e.g. '2026-12-01 17:00 UTC' (default: grading.toml)")
+                        help="due date, e.g. '2026-12-01 17:00 UTC' (default: c.NstGrader.due)")
     parser.add_argument("--late-penalty", default=None, metavar="POLICY",
-                        help="none, zero, N%%/hour or N%%/day (default: grading.toml, else none)")
+                        help="none, zero, N%%/hour or N%%/day "
+                             "(default: c.NstGrader.late_penalty, none)")
     parser.add_argument("--force", action="store_true", help="grade again what is already graded")
     parser.add_argument("--unsandboxed", action="store_true",
                         help="grade without the kernel sandbox (only for work you trust; "
@@ -278,7 +280,7 @@ def security_of(args: argparse.Namespace):
 
 
 def command(args: argparse.Namespace) -> int:
-    from autograder.cluster import ClusterError
+    from autograder.grading.cluster import ClusterError
 
     course = (args.course or default_course()).resolve()
     if not (course / "submitted").is_dir():
@@ -286,13 +288,11 @@ def command(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     if args.unsandboxed:
-        from autograder.sandbox import UNSANDBOXED_ENV
-
-        os.environ[UNSANDBOXED_ENV] = "1"
         print("grade: WARNING: grading WITHOUT the kernel sandbox (--unsandboxed): a submission "
               "can read and change what this user can. The report will say so.", file=sys.stderr)
     try:
-        grade(course, workers=max(1, args.workers), force=args.force, students=args.student,
+        grade(course, workers=args.workers and max(1, args.workers), force=args.force,
+              students=args.student,
               scheduler=args.scheduler, db=args.db, due=args.due, unsandboxed=args.unsandboxed,
               late_penalty=args.late_penalty, security=security_of(args))
     except (ClusterError, ValueError) as error:

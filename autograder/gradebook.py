@@ -1,7 +1,8 @@
 """The class gradebook: nbgrader's own database, embedded SQLite or a PostgreSQL server.
 
-Where it lives, in this order: ``--db URL``, ``$NST_GRADEBOOK_URL``, else
-``sqlite:///<course>/gradebook.db``. Any SQLAlchemy URL nbgrader accepts works;
+Where it lives, in this order: ``--db URL``, ``$NST_GRADEBOOK_URL``, the course's
+``c.CourseDirectory.db_url``, else ``sqlite:///<course>/gradebook.db``. Any
+SQLAlchemy URL nbgrader accepts works;
 ``postgresql+psycopg://user@host/db`` (or plain ``postgresql://``) uses
 psycopg 3. Only the trusted ``grade`` process writes it, one student at a
 time, in one transaction per student.
@@ -24,7 +25,6 @@ from pathlib import Path
 from nst_utils import config
 
 ASSIGNMENT = config.ASSIGNMENT_ID
-URL_ENV = "NST_GRADEBOOK_URL"
 
 
 class GradebookUnavailable(RuntimeError):
@@ -32,11 +32,11 @@ class GradebookUnavailable(RuntimeError):
 
 
 def resolve_url(course: Path, db: str | None = None) -> str:
-    """The gradebook URL: ``db``, else ``$NST_GRADEBOOK_URL``, else the course's SQLite file."""
-    url = db or os.environ.get(URL_ENV) or f"sqlite:///{Path(course).resolve() / 'gradebook.db'}"
-    if url.startswith("postgresql://"):  # psycopg 3, not SQLAlchemy's psycopg2 default
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return url
+    """The gradebook URL: ``db``, else ``$NST_GRADEBOOK_URL``, else the course's
+    ``c.CourseDirectory.db_url``, else its SQLite file (:func:`autograder.settings.gradebook_url`)."""
+    from autograder import settings
+
+    return settings.gradebook_url(course, db)
 
 
 def describe(url: str) -> str:

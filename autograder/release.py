@@ -23,7 +23,7 @@ from pathlib import Path
 
 from autograder import colab
 from autograder.cli import standalone
-from autograder.course import run_nbgrader
+from autograder.grading.jobs import run_nbgrader
 from nst_utils import cells, config
 
 main = partial(standalone, __name__)  # main(argv=None) -> exit status: python -m autograder.<command>

@@ -16,39 +16,31 @@ Prints (and writes to ``<out>/report.txt``, default ``<course>/report/``):
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from functools import partial
 from pathlib import Path
 
 from autograder.cli import standalone
+from autograder.grading.results import StudentRecord
 from nst_utils import config
 
 main = partial(standalone, __name__)  # main(argv=None) -> exit status: python -m autograder.<command>
 
 
-def load_records(course: Path) -> dict:
+def load_records(course: Path) -> dict[str, StudentRecord]:
+    """Each graded student's record (``grading/<student>.json``); unreadable ones left out."""
     records = {}
     for path in sorted((course / "grading").glob("*.json")):
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
-            continue
-        records[record.get("student", path.stem)] = record
+        record = StudentRecord.read(path)
+        if record is not None:
+            records[record.student or path.stem] = record
     return records
 
 
-def flagged(records: dict) -> dict:
+def flagged(records: dict[str, StudentRecord]) -> dict:
     """Student -> list of (exercise, kind, detail)."""
-    found = {}
-    for student, record in records.items():
-        items = []
-        for notebook in record.get("notebooks", []):
-            for flag in notebook.get("flags", []):
-                items.append((flag.get("exercise"), flag.get("kind"), flag.get("detail")))
-        if items:
-            found[student] = items
-    return found
+    return {student: [(f.exercise, f.kind, f.detail) for f in record.flags]
+            for student, record in records.items() if record.flags}
 
 
 def histogram(totals: list[float], maximum: float, path: Path) -> Path:
@@ -105,7 +97,7 @@ def build(course: Path, out: Path, db: str | None = None) -> str:
     maximum = sum(p for _n, p in config.GRADED_FUNCTIONS.values())
     png = histogram([float(r["total"] or 0) for r in table], maximum, out / "histogram.png")
     lines += ["", f"Histogram of totals: {png}", ""]
-    unsafe = sorted(s for s, r in records.items() if r.get("unsandboxed"))
+    unsafe = sorted(s for s, r in records.items() if r.unsandboxed)
     if unsafe:
         lines[1:1] = [f"WARNING: graded WITHOUT the kernel sandbox (--unsandboxed): "
                       f"{', '.join(unsafe)}", ""]

@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from functools import partial
 from pathlib import Path
 
 from autograder.cli import standalone
-from autograder.course import GradingFailure, autograde_one
+from autograder.grading.jobs import GradingFailure, autograde_one
 
 main = partial(standalone, __name__)  # main(argv=None) -> exit status: python -m autograder.<command>
 
@@ -43,7 +42,7 @@ def format_text(result) -> str:
         for error in nb.errors:
             lines.append(f"    error in {error['cell']}: {error['ename']}: {error['evalue'][:160]}")
         for flag in nb.flags:
-            lines.append(f"    FLAG [{flag['exercise']}] {flag['kind']}: {flag['detail']}")
+            lines.append(f"    FLAG [{flag.exercise}] {flag.kind}: {flag.detail}")
     total = sum(n.total for n in result.notebooks)
     most = sum(n.max_total for n in result.notebooks)
     lines.append(f"total: {total:g} / {most:g}   ({result.seconds:.1f} s)")
@@ -65,29 +64,31 @@ def command(args: argparse.Namespace) -> int:
         for problem in problems:
             print("score:", problem, file=sys.stderr)
         return 2
-    _sandbox_or_say_why()
     try:
-        result = autograde_one(list(args.notebooks))
+        result = autograde_one(list(args.notebooks), options=_sandbox_or_say_why())
     except GradingFailure as failure:
         print(f"score: {failure}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(result.as_json()))
+        print(json.dumps({"notebooks": [nb.as_json() for nb in result.notebooks]}))
     else:
         print(format_text(result))
     return 0
 
 
-def _sandbox_or_say_why() -> None:
-    """Scoring one's own work may run without the sandbox; say so when it does."""
-    from autograder import sandbox
+def _sandbox_or_say_why():
+    """The grader's settings for one's own work, which may run without the sandbox: it
+    says so when it does."""
+    from autograder import sandbox, settings
 
+    options = settings.load()
     available, reason = sandbox.sandbox_available()
-    if not available and not sandbox.opted_out():
-        os.environ[sandbox.UNSANDBOXED_ENV] = "1"
+    if not available and not options.unsandboxed:
+        options.unsandboxed = True
         print(f"score: no sandbox on this machine ({reason}); your notebooks run without one. "
               "That is fine for your own work; never grade other people's work this way.",
               file=sys.stderr)
+    return options
 
 
 if __name__ == "__main__":

@@ -28,9 +28,10 @@ import numpy as np
 
 from nst_utils import checks
 from nst_utils._tf import tf
-from autograder import reference
+from autograder.grading import reference
 from autograder.cli import standalone
 from autograder.variants import CHECK_KEYS, build, variants
+from nst_utils.grading.exercises import exercise
 
 main = partial(standalone, __name__)  # main(argv=None) -> exit status: python -m autograder.<command>
 
@@ -48,6 +49,14 @@ TRAIN_STEP_INPUTS = {"image": {"seed": 501, "shape": [1, 4, 5, 3]},
                      "target": {"seed": 502, "shape": [1, 4, 5, 3]},
                      "learning_rate": 0.1, "steps": 3}
 OTHER_WEIGHTS = {"alpha": 2.0, "beta": 7.0}
+#: compute_style_cost's check: three style layers of their own weights (not the course's
+#: list), and one layer more in the dictionaries, which the sum must leave out.
+STYLE_COST_INPUTS = {"style_layers": [["block1_conv2", 0.6], ["block3_conv1", 0.3],
+                                      ["block5_conv1", 0.1]],
+                     "extra_layer": "block4_conv2",
+                     "shapes": {"block1_conv2": [1, 3, 4, 2], "block3_conv1": [1, 2, 3, 4],
+                                "block5_conv1": [1, 1, 2, 6], "block4_conv2": [1, 2, 2, 3]},
+                     "seeds": {"S": 601, "G": 651}}
 
 #: ``--check``: a computed value is current within RTOL of itself plus ATOL_SHARE of
 #: the largest magnitude in its array (entries near zero carry their neighbours' rounding).
@@ -66,10 +75,24 @@ def _trajectory(func) -> dict:
     return {"images": _number(np.stack(run["images"])), "costs": _number(np.stack(run["costs"]))}
 
 
+def _style_case() -> tuple:
+    """compute_style_cost's case, with the reference layer cost's values at its layers."""
+    case, layers, names = checks.style_cost_case(STYLE_COST_INPUTS)
+    case.update(exercise("compute_style_cost").stage_values(case, reference.compute_layer_style_cost))
+    return case, layers, names
+
+
+def _style_cost(func) -> float:
+    case, layers, names = _style_case()
+    stand_in = exercise("compute_style_cost").stand_in(case)
+    return _number(checks.style_cost_run(func, case, layers, names, stand_in)[0])
+
+
 def _outcomes(args: dict) -> dict:
     """For each check: a function from an implementation to the values stored for it."""
     outcomes = {key: (lambda func, key=key: _number(func(*args[key]))) for key in INPUTS}
     outcomes["train_step"] = _trajectory
+    outcomes["style_cost"] = _style_cost
     return outcomes
 
 
@@ -86,12 +109,17 @@ def compute() -> dict:
         },
     }
     for exercise, key in CHECK_KEYS.items():
-        data[key] = {"inputs": INPUTS.get(key, TRAIN_STEP_INPUTS),
+        data[key] = {"inputs": {"train_step": TRAIN_STEP_INPUTS,
+                                "style_cost": STYLE_COST_INPUTS}.get(key, INPUTS.get(key)),
                      "expected": outcomes[key](getattr(reference, exercise)), "mistakes": {}}
         for variant in variants(exercise, valid=False):
             func = build(variant, {"gram_matrix": reference.gram_matrix})
             if variant.diagnosable and not variant.raises:
                 data[key]["mistakes"][variant.key] = outcomes[key](func)
+    case = _style_case()[0]
+    data["style_cost"]["layer_values"] = [_number(case[f"V{i}"]) for i in range(len(case["weights"]))]
+    data["style_cost"]["layer_gradients"] = {str(i): _number(case[f"D{i}"])  # one shape each
+                                             for i in range(len(case["weights"]))}
     total = data["total_cost"]
     J_content, J_style = args["total_cost"]
     total["other_weights"] = OTHER_WEIGHTS

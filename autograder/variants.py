@@ -11,7 +11,7 @@ type it into the graded cell. They serve three purposes, from this one home:
 * the tests of the public checks assert that each mistake gets its hint.
 
 The correct solutions themselves live only in the source notebooks (see
-``autograder.reference``).
+``autograder.grading.reference``).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ def _v(exercise, key, source, *, valid, diagnosable=False, raises=False):
 CONTENT = "compute_content_cost"
 GRAM = "gram_matrix"
 LAYER = "compute_layer_style_cost"
+STYLE = "compute_style_cost"
 TOTAL = "total_cost"
 STEP = "train_step"
 
@@ -45,6 +46,7 @@ CHECK_KEYS = {
     CONTENT: "content_cost",
     GRAM: "gram_matrix",
     LAYER: "layer_style_cost",
+    STYLE: "style_cost",
     TOTAL: "total_cost",
     STEP: "train_step",
 }
@@ -250,6 +252,71 @@ VARIANTS: tuple[Variant, ...] = (
             GG = gram_matrix(tf.reshape(a_G, [n_H * n_W, n_C]))
             return tf.reduce_sum(tf.square(GS - GG)) / (4 * n_C**2 * (n_H * n_W) ** 2)
     """, valid=False, diagnosable=True),
+    # ---------------------------------------------------------------- style cost
+    _v(STYLE, "loop", """
+        def compute_style_cost(style_features, generated_features, style_layers=STYLE_LAYERS):
+            J_style = 0.0
+            for layer, weight in style_layers:
+                a_S, a_G = style_features[layer], generated_features[layer]
+                J_style += weight * compute_layer_style_cost(a_S, a_G)
+            return J_style
+    """, valid=True),
+    _v(STYLE, "sum_of_generator", """
+        def compute_style_cost(style_features, generated_features, style_layers=STYLE_LAYERS):
+            return sum(w * compute_layer_style_cost(style_features[n], generated_features[n])
+                       for n, w in style_layers)
+    """, valid=True),
+    _v(STYLE, "generated_first", """
+        def compute_style_cost(style_features, generated_features, style_layers=STYLE_LAYERS):
+            costs = [compute_layer_style_cost(generated_features[n], style_features[n])
+                     for n, _ in style_layers]
+            weights = tf.constant([w for _, w in style_layers], tf.float32)
+            return tf.reduce_sum(weights * tf.stack(costs))
+    """, valid=True),
+    _v(STYLE, "unweighted", """
+        def compute_style_cost(style_features, generated_features, style_layers=STYLE_LAYERS):
+            return tf.add_n([compute_layer_style_cost(style_features[n], generated_features[n])
+                             for n, _ in style_layers])
+    """, valid=False, diagnosable=True),
+    _v(STYLE, "averaged", """
+        def compute_style_cost(style_features, generated_features, style_layers=STYLE_LAYERS):
+            terms = [w * compute_layer_style_cost(style_features[n], generated_features[n])
+                     for n, w in style_layers]
+            return tf.add_n(terms) / len(terms)
+    """, valid=False, diagnosable=True),
+    _v(STYLE, "weight_squared", """
+        def compute_style_cost(style_features, generated_features, style_layers=STYLE_LAYERS):
+            return tf.add_n([w * w * compute_layer_style_cost(style_features[n], generated_features[n])
+                             for n, w in style_layers])
+    """, valid=False, diagnosable=True),
+    _v(STYLE, "first_layer_only", """
+        def compute_style_cost(style_features, generated_features, style_layers=STYLE_LAYERS):
+            J_style = 0.0
+            for name, weight in style_layers:
+                J_style += weight * compute_layer_style_cost(style_features[name], generated_features[name])
+                return J_style
+    """, valid=False, diagnosable=True),
+    _v(STYLE, "last_layer_only", """
+        def compute_style_cost(style_features, generated_features, style_layers=STYLE_LAYERS):
+            for name, weight in style_layers:
+                J_style = weight * compute_layer_style_cost(style_features[name], generated_features[name])
+            return J_style
+    """, valid=False, diagnosable=True),
+    _v(STYLE, "same_activations", """
+        def compute_style_cost(style_features, generated_features, style_layers=STYLE_LAYERS):
+            return tf.add_n([w * compute_layer_style_cost(generated_features[n], generated_features[n])
+                             for n, w in style_layers])
+    """, valid=False, diagnosable=True),
+    _v(STYLE, "course_layers", """
+        def compute_style_cost(style_features, generated_features, style_layers=STYLE_LAYERS):
+            return tf.add_n([w * compute_layer_style_cost(style_features[n], generated_features[n])
+                             for n, w in STYLE_LAYERS])
+    """, valid=False, diagnosable=True, raises=True),
+    _v(STYLE, "python_float", """
+        def compute_style_cost(style_features, generated_features, style_layers=STYLE_LAYERS):
+            return float(sum(w * compute_layer_style_cost(style_features[n], generated_features[n])
+                             for n, w in style_layers))
+    """, valid=False),
     # -------------------------------------------------------------------- total
     _v(TOTAL, "explicit_add", """
         def total_cost(J_content, J_style, alpha=10, beta=40):
@@ -423,7 +490,10 @@ def build(variant: Variant, namespace: dict | None = None):
 
     from nst_utils._tf import tf
 
-    scope = {"tf": tf, "np": np}
+    from nst_utils import config
+
+    # what a notebook defines before its graded cells (03: the course's style layers)
+    scope = {"tf": tf, "np": np, "config": config, "STYLE_LAYERS": config.STYLE_LAYERS}
     scope.update(namespace or {})
     exec(compile(variant.source, f"<variant {variant.exercise}:{variant.key}>", "exec"), scope)
     return scope[variant.exercise]

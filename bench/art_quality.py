@@ -72,7 +72,7 @@ def histogram_match(photo: np.ndarray, style: np.ndarray) -> np.ndarray:
 
 def paint(weights: str, size, steps: int | None) -> np.ndarray:
     """The engine's painting with the reference costs and the given VGG19 weights."""
-    import autograder.reference as reference
+    import autograder.grading.reference as reference
     from nst_utils.transfer import style_transfer
     from nst_utils.vgg19 import load_vgg19
 

@@ -10,7 +10,7 @@ valid alternatives, repeated as needed). The same class is graded
 * by ``python -m autograder grade --workers N`` (each notebook in its own
   private course, N at a time, nbgrader imported once; each submission's
   kernels forked by one sandbox that imports TensorFlow once:
-  ``autograder/forked_kernels.py``);
+  ``autograder/grading/kernels.py``);
 * optionally by ``grade --workers 1`` as well (``--also-serial``).
 
 Seconds per submission and the speed-up are printed; both runs must agree
@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograder import course as grading  # noqa: E402
+from autograder.grading import jobs as grading  # noqa: E402
 from autograder import samples  # noqa: E402
 from autograder.feedback import rows  # noqa: E402
 from nst_utils import config  # noqa: E402
@@ -56,7 +56,7 @@ def baseline(course: Path) -> float:
     shutil.copytree(template / "source", course / "source")
     grading.copy_gradebook(template / "gradebook.db", course / "gradebook.db")
     grading.link_config(course)
-    env = grading.course_env(course)
+    env = grading.course_env()
     started = time.monotonic()
     result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", config.ASSIGNMENT_ID,
                              "--create"], cwd=course, env=env, capture_output=True, text=True)

@@ -7,7 +7,7 @@ Run from the repository root::
 
 Everything runs in one process, on this machine, with one VGG19 (the real
 weights when found, else the course's seeded random ones) and one objective:
-the reference cost functions (``autograder.reference``) with the course's
+the reference cost functions (``autograder.grading.reference``) with the course's
 layers (``config.CONTENT_LAYER``, ``config.STYLE_LAYERS``), ``alpha`` =
 ``config.ALPHA``, ``beta`` = ``config.BETA``, images preprocessed by
 ``nst_utils.features.preprocess_for_vgg``, at ``config.IMAGE_SIZE``
@@ -175,7 +175,7 @@ import json
 import time
 from nst_utils import config
 from nst_utils.transfer import style_transfer
-import autograder.reference as ref
+import autograder.grading.reference as ref
 result = style_transfer(
     config.DEFAULT_CONTENT_IMAGE, config.DEFAULT_STYLE_IMAGE,
     compute_content_cost=ref.compute_content_cost, compute_style_cost=ref.compute_style_cost,
@@ -296,7 +296,7 @@ def compare_notebook05(rounds: int = 1) -> dict:
     }
 
 
-def same_images(vgg, costs, size=(96, 128), steps=8) -> dict:
+def same_images(costs, size=(96, 128), steps=8) -> dict:
     """A few runs in a row, with and without kept compiled steps: identical images?"""
     from nst_utils.transfer import style_transfer
 
@@ -307,7 +307,7 @@ def same_images(vgg, costs, size=(96, 128), steps=8) -> dict:
         for reuse in (False, True):
             chosen = {"style": config.DEFAULT_STYLE_IMAGE, **options}
             style = chosen.pop("style")
-            result = style_transfer(config.DEFAULT_CONTENT_IMAGE, style, **costs, model=vgg, size=size,
+            result = style_transfer(config.DEFAULT_CONTENT_IMAGE, style, **costs, size=size,
                                     steps=steps, seed=0, progress=False, reuse_compiled=reuse, **chosen)
             images.append(result.image)
         worst = max(worst, float(np.abs(images[0] - images[1]).max()))
@@ -345,10 +345,10 @@ def print_reuse(report: dict) -> None:
               f"-> {'identical' if i['identical'] else 'NOT identical'}")
 
 
-def measure_reuse(report: dict, vgg, costs, rounds: int = 1) -> None:
+def measure_reuse(report: dict, costs, rounds: int = 1) -> None:
     """Notebook 04 (fresh processes) and notebook 05 (fresh kernels), before and after; identical images."""
     print("[reuse] identical images with and without kept steps ...", flush=True)
-    report["same_images"] = same_images(vgg, costs)
+    report["same_images"] = same_images(costs)
     print("[reuse] notebook 04, fresh process: before, then after ...", flush=True)
     before, after = run_notebook04(reuse=False), run_notebook04(reuse=True)
     if "error" in before or "error" in after:
@@ -393,15 +393,17 @@ class Bench:
     """What every measurement shares: one VGG19, the reference costs, the images, one judge."""
 
     def __init__(self, size):
-        import autograder.reference as reference
+        import autograder.grading.reference as reference
         from nst_utils.features import FeatureExtractor
         from nst_utils.images import load_image
-        from nst_utils.vgg19 import load_vgg19
+        from nst_utils.transfer import shared_vgg19
 
         self.size = size
         self.costs = {name: getattr(reference, name)  # the costs and the train_step the engine drives
                       for name in ("compute_content_cost", "compute_style_cost", "total_cost", "train_step")}
-        self.vgg = load_vgg19("auto")
+        # The engine's own network (what style_transfer paints with when given no model=,
+        # so that its kept steps are measured as learners get them); the baseline uses it too.
+        self.vgg = shared_vgg19("auto")
         layers = [name for name, _ in config.STYLE_LAYERS] + [config.CONTENT_LAYER]
         self.extractor = FeatureExtractor(layers, model=self.vgg, fast_gradient=False)  # the original recipe's
         self.content = load_image(config.DEFAULT_CONTENT_IMAGE, size=size)
@@ -432,7 +434,7 @@ class Bench:
             "weights": getattr(self.vgg, "weights_source", "?"),
             "size": list(self.size),
             "objective": (
-                f"autograder.reference costs; content {config.CONTENT_LAYER}, style "
+                f"autograder.grading.reference costs; content {config.CONTENT_LAYER}, style "
                 f"{[n for n, _ in config.STYLE_LAYERS]} x0.2; alpha={config.ALPHA:g}, beta={config.BETA:g}; "
                 "preprocess_for_vgg; every compared J recomputed in float32 on the image"
             ),
@@ -469,7 +471,7 @@ def measure_step_times(bench: Bench, baseline: Baseline, report: dict, blocks: i
     print(f"[2/4] step times, {blocks} alternating blocks of {block} ...", flush=True)
     ours_blocks, base_blocks = [], list(baseline.times[1:])
     for _ in range(blocks):
-        result = style_transfer(bench.content, bench.style, **bench.costs, model=bench.vgg, steps=block + 1,
+        result = style_transfer(bench.content, bench.style, **bench.costs, steps=block + 1,
                                 progress=False, seed=0, precision="float32", coarse_to_fine=())
         seconds = result.history["seconds"]
         ours_blocks += [b - a for a, b in zip(seconds[1:], seconds[2:])] + [seconds[1] - seconds[0]]
@@ -495,7 +497,7 @@ def measure_time_to_loss(bench: Bench, baseline: Baseline, report: dict, args) -
 
     print("[3/4] ours, to the baseline's cost ...", flush=True)
     with Phase() as memory:
-        result = style_transfer(bench.content, bench.style, **bench.costs, model=bench.vgg, **_chase_settings(args))
+        result = style_transfer(bench.content, bench.style, **bench.costs, **_chase_settings(args))
     seconds = dict(zip(result.history["step"], result.history["seconds"]))
     reached = next((step for step, image in result.snapshots  # coarse stages are not candidates
                     if image.shape[1:3] == tuple(bench.size) and bench.cost_of(image) <= baseline.target), None)
@@ -553,7 +555,7 @@ def main(argv=None) -> int:
             print("[4/4] notebook 04 defaults, fresh process ...", flush=True)
             report["notebook04"] = run_notebook04()
             report["notebook04_seconds"] = report["notebook04"].get("seconds_wall_including_python_start")
-    measure_reuse(report, bench.vgg, bench.costs, args.rounds)
+    measure_reuse(report, bench.costs, args.rounds)
     if args.only == "all":
         print_generation(report)
     else:

@@ -36,8 +36,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograder import cluster, gradebook, samples  # noqa: E402
-from autograder.course import template_course  # noqa: E402
+from autograder import gradebook, samples  # noqa: E402
+from autograder.grading import cluster  # noqa: E402
+from autograder.grading.jobs import template_course  # noqa: E402
 from autograder.grade import grade  # noqa: E402
 
 
@@ -71,13 +72,13 @@ def stand_in(seconds: float):
     def grade_notebook(task, assets):
         from nst_utils import config
 
+        from autograder.grading.results import NotebookOutcome
+
         time.sleep(seconds)
-        mine = [e for e in config.EXERCISES if e.notebook == task.name]
-        return {"student": task.student, "name": task.name, "autograded": None,
-                "result": {"notebook": task.name, "flags": [], "errors": [],
-                           "total": sum(e.points for e in mine)},
-                "rows": {"grades": {f"test_{e.function}": [e.points, False] for e in mine}},
-                "seconds": seconds, "host": "stand-in"}
+        mine = config.exercises_in(task.name)
+        return NotebookOutcome(task.student, task.name, total=sum(e.points for e in mine),
+                               rows={"grades": {e.test_cell: [e.points, False] for e in mine}},
+                               seconds=seconds, host="stand-in")
     return grade_notebook
 
 
@@ -125,8 +126,8 @@ def measure(label: str, course: Path, workers: int, grader, **where) -> dict:
     started = time.monotonic()
     records = grade(course, workers=workers, grader=grader, quiet=True, **where)
     wall = time.monotonic() - started
-    notebooks = sum(len(r["notebooks"]) for r in records.values())
-    busy = sum(r["seconds"] for r in records.values())
+    notebooks = sum(len(r.notebooks) for r in records.values())
+    busy = sum(r.seconds for r in records.values())
     return {"label": label, "workers": workers, "wall": wall, "count": len(records),
             "rate": 60.0 * len(records) / wall, "per_notebook": busy / max(1, notebooks),
             "overhead": (wall * workers - busy) / max(1, notebooks), "cells": cells(course)}

@@ -34,8 +34,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograder import gradebook, samples, template  # noqa: E402
-from autograder.nbgrader_run import course_env, link_config  # noqa: E402
+from autograder import gradebook, samples  # noqa: E402
+from autograder.grading import template
+from autograder.grading.nbgrader_run import course_env, link_config  # noqa: E402
 from nst_utils import config  # noqa: E402
 
 NOTEBOOK = "02_gram_matrix.ipynb"
@@ -84,7 +85,7 @@ def make_course(root: Path, students: dict[str, str]) -> Path:
 
 def nbgrader(course: Path, *args: str) -> tuple[int, str]:
     """Run nbgrader in ``course``; its peak resident memory (kB) and its output."""
-    env = course_env(course)
+    env = course_env()
     env.pop("NST_UNSANDBOXED", None)
     env.pop("NST_GRADEBOOK_URL", None)
     done = subprocess.run([sys.executable, "-c", MEASURED, *args], cwd=course, env=env,

@@ -26,7 +26,7 @@ def start_runtime() -> None:
     """Run TensorFlow's first operation, which makes the runtime print its banner, silenced.
 
     It also starts the runtime's threads: a process that is to fork (the grading
-    sandbox's kernel factory, :mod:`nst_utils.kernel_factory`) imports TensorFlow
+    sandbox's kernel factory, :mod:`nst_utils.grading.kernel_factory`) imports TensorFlow
     without it, and each forked kernel calls this first.
     """
     with stderr_silenced():

@@ -33,12 +33,14 @@ import numpy as np
 
 from nst_utils._tf import tf
 from nst_utils.errors import NotImplementedYet
-from nst_utils.harness import sealed
+from nst_utils.grading.exercises import exercise as graded_exercise
+from nst_utils.grading.harness import globals_swapped, sealed
 
 __all__ = [
     "check_content_cost",
     "check_gram_matrix",
     "check_layer_style_cost",
+    "check_style_cost",
     "check_total_cost",
     "check_train_step",
     "forget_mistakes",
@@ -145,6 +147,35 @@ HINTS: dict[str, dict[str, Hint]] = {
             "matrix compares channels, (n_C, n_C).",
             "Unroll each activation to (n_C, n_H·n_W) before calling gram_matrix."),
     },
+    "style_cost": {
+        "unweighted": Hint(
+            "your sum ignores the weights: every layer counted once.",
+            "Multiply each layer's cost by the weight paired with it in style_layers."),
+        "averaged": Hint(
+            "you divided the weighted sum by the number of layers.",
+            "J_style is the weighted sum itself; the weights already say how much each "
+            "layer counts."),
+        "weight_squared": Hint(
+            "each layer's cost was multiplied by its weight twice (the weight squared).",
+            "Scale each layer's cost by its weight once."),
+        "first_layer_only": Hint(
+            "only the first layer of style_layers counted: the function returned inside "
+            "the loop.",
+            "Add up every layer's term, and return after the loop."),
+        "last_layer_only": Hint(
+            "only the last layer of style_layers counted: each term replaced the one "
+            "before instead of adding to it.",
+            "Start from 0 and add each layer's term (J_style += ...)."),
+        "same_activations": Hint(
+            "your cost is 0: each layer's cost compared an activation with itself.",
+            "Give compute_layer_style_cost that layer's artwork activation "
+            "(style_features[name]) and its image activation (generated_features[name])."),
+        "course_layers": Hint(
+            "it looked up a layer that is not among the style_layers it was given (the "
+            "course's list?).",
+            "Walk through the style_layers argument (for name, weight in style_layers), "
+            "not STYLE_LAYERS or config.STYLE_LAYERS."),
+    },
     "total_cost": {
         "swapped": Hint(
             "alpha and beta are swapped.",
@@ -247,6 +278,9 @@ JUDGED = {
     "within 1e-4 (relative) of the course's value",
     "layer_style_cost": "a scalar tf.Tensor (float32), differentiable with respect to a_G, "
     "within 1e-4 (relative) of the course's value",
+    "style_cost": "a scalar tf.Tensor, the weighted sum over style_layers (any layers and "
+    "weights) with a gradient for each of their generated activations, within 1e-4 "
+    "(relative) of the course's value, judged with the course's layer style cost",
     "total_cost": "a scalar tf.Tensor, within 1e-4 (relative) of the course's value, for "
     "any alpha and beta",
     "train_step": "the variable updated in place with pixels kept in [0, 1], the optimiser "
@@ -465,6 +499,79 @@ def check_layer_style_cost(compute_layer_style_cost: Callable) -> None:
     same = _run(name, compute_layer_style_cost, a_S, a_S)
     if not _close(_require_tensor(name, same), 0.0):
         raise AssertionError(f"`{name}(a, a)` should be 0: identical activations have equal style.")
+    _passed(name)
+
+
+# --------------------------------------------------------------------------
+# compute_style_cost: the sum, with the course's layer cost standing in for yours
+# --------------------------------------------------------------------------
+def style_cost_case(spec: dict | None = None) -> tuple[dict, tuple, list]:
+    """The check's case (``spec``: its stored inputs): the arrays of each layer (the style
+    layers, then one more that the dictionaries hold but the sum must leave out), the
+    (layer, weight) pairs and every layer's name."""
+    spec = spec or _data()["style_cost"]["inputs"]
+    case = {"weights": np.asarray([w for _, w in spec["style_layers"]], np.float32)}
+    names = [name for name, _ in spec["style_layers"]] + [spec["extra_layer"]]
+    for index, name in enumerate(names):
+        for kind, seed in spec["seeds"].items():
+            rng = np.random.RandomState(seed + index)
+            case[f"{kind}{index}"] = rng.uniform(size=spec["shapes"][name]).astype(np.float32)
+    return case, tuple((name, float(w)) for name, w in spec["style_layers"]), names
+
+
+def style_cost_run(compute_style_cost: Callable, case: dict, layers: tuple, names: list,
+                   stand_in: Callable) -> tuple:
+    """``compute_style_cost`` on the check's case, seeing ``stand_in`` as its
+    ``compute_layer_style_cost``: its result and its gradients for the style layers'
+    generated activations (None where none flows)."""
+    style = {name: tf.constant(case[f"S{i}"]) for i, name in enumerate(names)}
+    generated = {name: tf.constant(case[f"G{i}"]) for i, name in enumerate(names)}
+    watched = [generated[name] for name, _ in layers]
+    with globals_swapped(compute_style_cost, {"compute_layer_style_cost": stand_in}):
+        with tf.GradientTape() as tape:
+            tape.watch(watched)
+            result = compute_style_cost(style, generated, layers)
+    gradients = tape.gradient(result, watched) if tf.is_tensor(result) else [None] * len(watched)
+    return result, gradients
+
+
+def _with_values(case: dict) -> dict:
+    """The case with the course's layer cost's values at each style layer (stored data)."""
+    record = _data()["style_cost"]
+    values = {f"V{i}": np.float32(v) for i, v in enumerate(record["layer_values"])}
+    values.update({f"D{i}": np.asarray(d, np.float32) for i, d in record["layer_gradients"].items()})
+    return {**case, **values}
+
+
+@sealed("compute_style_cost")
+def check_style_cost(compute_style_cost: Callable) -> None:
+    """Check ``compute_style_cost(style_features, generated_features, style_layers)``, with
+    the course's layer style cost (its stored values) standing in for yours."""
+    __tracebackhide__ = True
+    name = "compute_style_cost"
+    _begin("style_cost")
+    case, layers, names = style_cost_case()
+    stand_in = graded_exercise(name).stand_in(_with_values(case))
+    asked = {layer for layer, _ in layers}
+    try:
+        result, gradients = style_cost_run(compute_style_cost, case, layers, names, stand_in)
+    except Exception as error:  # noqa: BLE001 - said as for every check, with its traceback
+        key = error.args[0] if isinstance(error, KeyError) and error.args else None
+        if key is not None and str(key) not in asked:
+            raise AssertionError(f"`{name}` {_hint('style_cost', 'course_layers')}") from None
+        result, gradients = _run(name, style_cost_run, compute_style_cost, case, layers, names,
+                                 stand_in)
+    got = _require_tensor(name, result)
+    _require_scalar(name, got)
+    _require_value(name, "style_cost", got)
+    missing = [layer for (layer, _), gradient in zip(layers, gradients) if gradient is None]
+    if missing:
+        raise AssertionError(
+            f"`{name}` returns a value TensorFlow cannot differentiate with respect to the "
+            f"generated activations of {', '.join(missing)}: every style layer's term must "
+            "stay a TensorFlow tensor (no .numpy(), float() or np.* on the way), so that the "
+            "gradient reaches the image."
+        )
     _passed(name)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 # --------------------------------------------------------------------------
@@ -162,6 +161,54 @@ WEIGHTS_ENV_VAR = "NST_VGG19_WEIGHTS"
 RANDOM_WEIGHTS_SEED = 0
 
 
+# --------------------------------------------------------------------------
+# What the environment may override on the learner's side: every NST_* variable
+# of nst_utils is read here and nowhere else (the grader's are read in
+# autograder/settings.py). NST_HOME and NST_OUTPUT_DIR are read above.
+# --------------------------------------------------------------------------
+#: Another address to download the weights from (a mirror; tests use a server on 127.0.0.1).
+WEIGHTS_URL_ENV_VAR = "NST_VGG19_URL"
+#: "0": the Keras model and TensorFlow's own gradients; "1": the faster pass
+#: (:mod:`nst_utils.vgg_pass`), even where a GPU computes; unset: the pass where no GPU computes.
+FAST_GRADIENT_ENV_VAR = "NST_FAST_GRADIENT"
+#: "0": trace a fresh compiled step for every run and paint every run again (how the
+#: engine worked before compiled steps and finished runs were kept).
+REUSE_ENV_VAR = "NST_REUSE_COMPILED"
+#: "0": ``make demo`` does not download the pretrained weights.
+DEMO_FETCH_ENV_VAR = "NST_DEMO_FETCH"
+
+
+def _said(variable: str) -> str:
+    return os.environ.get(variable, "").strip()
+
+
+def weights_file() -> str | None:
+    """The weight file ``$NST_VGG19_WEIGHTS`` names, if set."""
+    return _said(WEIGHTS_ENV_VAR) or None
+
+
+def weights_url() -> str:
+    """Where the weights are downloaded from: ``$NST_VGG19_URL``, else Keras's server."""
+    return _said(WEIGHTS_URL_ENV_VAR) or KERAS_WEIGHTS_URL
+
+
+def fast_gradient_choice() -> bool | None:
+    """``$NST_FAST_GRADIENT`` as True or False; None when it leaves the choice to the engine."""
+    chosen = _said(FAST_GRADIENT_ENV_VAR)
+    return None if chosen not in ("0", "1") else chosen == "1"
+
+
+def reuse_compiled() -> bool:
+    """Whether the engine keeps compiled steps, activations and finished runs
+    (``$NST_REUSE_COMPILED``, on unless "0", "false" or "no")."""
+    return _said(REUSE_ENV_VAR).lower() not in ("0", "false", "no")
+
+
+def demo_fetch() -> bool:
+    """Whether ``make demo`` may download the weights (``$NST_DEMO_FETCH``, on unless "0")."""
+    return _said(DEMO_FETCH_ENV_VAR) != "0"
+
+
 def grading_mode() -> bool:
     """True while nbgrader executes a notebook (it sets ``NBGRADER_EXECUTION``)."""
     return bool(os.environ.get("NBGRADER_EXECUTION"))
@@ -196,40 +243,9 @@ NOTEBOOKS = (
 )
 
 
-@dataclass(frozen=True)
-class Exercise:
-    """One graded exercise: the function a learner writes, where, and what it is worth.
-
-    ``check`` names the public check in :mod:`nst_utils.checks`; the test
-    cell that grades the exercise has the grade id ``test_<function>``.
-    """
-
-    function: str
-    notebook: str
-    points: float
-    check: str
-
-    @property
-    def test_cell(self) -> str:
-        return f"test_{self.function}"
-
-
-#: The one registry of graded exercises, in the order a learner meets them.
-EXERCISES: tuple[Exercise, ...] = (
-    Exercise("compute_content_cost", "01_content_cost.ipynb", 2.0, "check_content_cost"),
-    Exercise("gram_matrix", "02_gram_matrix.ipynb", 2.0, "check_gram_matrix"),
-    Exercise("compute_layer_style_cost", "03_style_cost.ipynb", 3.0, "check_layer_style_cost"),
-    Exercise("total_cost", "04_total_cost_and_art.ipynb", 1.0, "check_total_cost"),
-    Exercise("train_step", "04_total_cost_and_art.ipynb", 2.0, "check_train_step"),
-)
-
-
-def exercise(function: str) -> Exercise:
-    """The registered exercise whose graded function is ``function`` (KeyError if none)."""
-    for item in EXERCISES:
-        if item.function == function:
-            return item
-    raise KeyError(f"no graded exercise named {function!r}")
+#: The one registry of graded exercises, in the order a learner meets them: one object
+#: each, with everything grading it needs (:mod:`nst_utils.grading.exercises`).
+from nst_utils.grading.exercises import EXERCISES, Exercise, exercise  # noqa: E402, F401
 
 
 def exercises_in(notebook: str) -> tuple[Exercise, ...]:
@@ -241,9 +257,6 @@ def exercises_in(notebook: str) -> tuple[Exercise, ...]:
 GRADED_FUNCTIONS: dict[str, tuple[str, float]] = {
     item.function: (item.notebook, item.points) for item in EXERCISES
 }
-
-#: Provided (ungraded) function that combines the per-layer style costs.
-STYLE_COST_FUNCTION = ("compute_style_cost", "03_style_cost.ipynb")
 
 # --------------------------------------------------------------------------
 # The style-transfer engine (nst_utils.transfer): defaults of notebook 04,

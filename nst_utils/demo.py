@@ -12,7 +12,6 @@ reference series, run headless, which paints the generated image.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -28,7 +27,7 @@ DEEP_LAYER = config.CONTENT_LAYER  # block4_conv2
 CHANNELS_SHOWN = 8
 
 #: Set to 0 to keep the demo from downloading the pretrained weights.
-FETCH_ENV_VAR = "NST_DEMO_FETCH"
+FETCH_ENV_VAR = config.DEMO_FETCH_ENV_VAR
 #: Seconds to wait for the weights' server to answer before going on offline.
 CONNECT_TIMEOUT = 10.0
 
@@ -107,7 +106,7 @@ def get_weights_if_missing(echo=print) -> bool:
 
     if weights.find_weights() is not None:
         return True
-    if os.environ.get(FETCH_ENV_VAR, "1").strip() == "0":
+    if not config.demo_fetch():
         echo(f"No pretrained VGG19 weights found and ${FETCH_ENV_VAR}=0: using the offline network.")
         return False
     echo(f"No pretrained VGG19 weights found: downloading Keras's file (about 80 MB) into "

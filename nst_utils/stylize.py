@@ -44,8 +44,6 @@ def _notebook_functions() -> tuple[tuple[str, tuple[str, ...]], ...]:
     by_notebook: dict[str, list[str]] = {}
     for item in config.EXERCISES:
         by_notebook.setdefault(item.notebook, []).append(item.function)
-    name, notebook = config.STYLE_COST_FUNCTION
-    by_notebook.setdefault(notebook, []).append(name)
     return tuple((notebook, tuple(names)) for notebook, names in sorted(by_notebook.items()))
 
 

@@ -59,6 +59,7 @@ from nst_utils.engine.stages import make_plan
 
 __all__ = [
     "style_transfer",
+    "shared_vgg19",
     "TransferResult",
     "TransferSettings",
     "SettingsError",
@@ -106,7 +107,10 @@ def style_transfer(
             from notebooks 01, 03 and 04 (same arguments as there).
         train_step: your ``train_step(generated_image, optimizer, compute_cost)``
             from notebook 04; needed by the Adam optimiser (the default).
-        model: an already loaded VGG19 base to use instead of ``weights``.
+        model: a VGG19 base of your own to use instead of ``weights`` (nothing is
+            kept for it from one run to the next, since its weights may change:
+            for figures beside the paintings, :func:`shared_vgg19` gives the
+            engine's own).
         **settings: ``size``, ``steps``, ``optimizer``, ``learning_rate``,
             ``alpha``, ``beta``, ``content_layers``, ``style_layers``,
             ``style_weights``, ``style_scale``, ``tv_weight``,
@@ -140,6 +144,12 @@ def style_transfer(
     result = run(plan, functions, chosen=network, started=started)
     remembered.remember(key, result, plan, model)
     return result
+
+
+def shared_vgg19(weights="auto", pooling: str | None = None):
+    """The VGG19 base the engine paints with for ``weights`` and ``pooling`` (loaded once):
+    use it for your own figures beside the paintings; leave its weights as they are."""
+    return models.shared(weights, pooling)
 
 
 def _reused(earlier: TransferResult, say: bool) -> TransferResult:

@@ -30,17 +30,15 @@ off (the Keras model is used instead) and ``NST_FAST_GRADIENT=1`` forces it on.
 
 from __future__ import annotations
 
-import os
-import weakref
 from typing import Any, NamedTuple
 
+from nst_utils import config
 from nst_utils._tf import tf
 
 __all__ = ["VggPass", "supports", "wanted", "ENV_VAR"]
 
 #: "0": the Keras model and TensorFlow's own gradients; "1": this pass, even where a GPU computes.
-ENV_VAR = "NST_FAST_GRADIENT"
-_WEIGHTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+ENV_VAR = config.FAST_GRADIENT_ENV_VAR
 
 
 def wanted() -> bool:
@@ -48,9 +46,9 @@ def wanted() -> bool:
 
     Its speed is measured on CPUs; on a GPU, cuDNN's own gradients are the tuned path.
     """
-    chosen = os.environ.get(ENV_VAR, "").strip()
-    if chosen in ("0", "1"):
-        return chosen == "1"
+    chosen = config.fast_gradient_choice()
+    if chosen is not None:
+        return chosen
     return not tf.config.list_physical_devices("GPU")
 
 
@@ -111,16 +109,6 @@ def _read(model) -> list[_Layer]:
         flipped = _flipped(kernel) if kernel.shape[2] > 3 else None
         plan.append(_Layer(layer.name, kind, kernel, flipped, tf.constant(layer.bias.numpy())))
     return plan
-
-
-def _weights(model) -> list[_Layer]:
-    """The network's weights as the pass uses them, read again only when they changed."""
-    from nst_utils.engine.models import weights_version  # the one place that tells whether weights changed
-
-    version = weights_version(model)
-    if model not in _WEIGHTS or _WEIGHTS[model][0] != version:
-        _WEIGHTS[model] = (version, _read(model))
-    return _WEIGHTS[model][1]
 
 
 def _layer_output(layer: _Layer, x):
@@ -185,7 +173,7 @@ class VggPass:
 
     def __init__(self, model, layer_names):
         names = tuple(layer_names)
-        plan = _weights(model)
+        plan = _read(model)
         order = [layer.name for layer in plan]
         self.layer_names = names
         self.plan = plan[: max(order.index(name) for name in names) + 1]

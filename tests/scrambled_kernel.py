@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import random
 
-from autograder.execute import SealedExecute
+from autograder.preprocessors.execute import SealedExecute
 
 #: Keys whose values steer the protocol, not the output: kept as they are.
 PROTOCOL = {"execution_state", "name", "status", "wait", "execution_count"}

@@ -41,3 +41,25 @@ def test_every_module_is_on_the_page():
                 continue  # a sub-package's room, listed by name beside its folder
             missing.append(f"{package}/{module}")
     assert not missing, f"modules the architecture page does not mention: {missing}"
+
+
+def _table(heading: str) -> list[list[str]]:
+    """The rows of the first table under ``heading``, as lists of cells (its header left out)."""
+    lines = PAGE.read_text(encoding="utf-8").split(heading, 1)[1].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    rows = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+    return rows[2:]
+
+
+def test_every_process_on_the_page_runs_a_module_that_exists():
+    processes = _table("### The processes")
+    assert len(processes) >= 6
+    for name, _started_by, runs, _sees in processes:
+        paths = re.findall(r"`((?:nst_utils|autograder)/[\w./]+\.py)`", runs)
+        assert paths, f"the process {name} names no module it runs"
+        for path in paths:
+            assert (config.REPO_ROOT / path).is_file(), (name, path)

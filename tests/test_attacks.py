@@ -173,7 +173,7 @@ def _staged_code() -> tuple[str, str]:
     import base64
     import tempfile
 
-    from autograder import staging
+    from autograder.grading import staging
 
     with tempfile.TemporaryDirectory() as folder:
         staging.stage(Path(folder), config.NOTEBOOKS[4], config.SOURCE_DIR, {})
@@ -198,7 +198,7 @@ def test_feedback_carries_nothing_a_kernel_read_or_sent_and_runs_nothing(graded)
 
 
 def test_floods_are_flagged_and_graded_notebooks_stay_bounded(graded):
-    from autograder.output_bounds import NOTEBOOK_BYTES
+    from autograder.preprocessors.output_bounds import NOTEBOOK_BYTES
 
     for path in (graded["course"] / "autograded").rglob("*.ipynb"):
         assert path.stat().st_size < NOTEBOOK_BYTES + 2**20, path

@@ -23,7 +23,7 @@ import pytest
 
 from autograder import samples
 from autograder import variants as variant_bank
-from autograder.course import kill_orphans
+from autograder.grading.jobs import kill_orphans
 from nst_utils import config
 
 pytestmark = pytest.mark.slow

@@ -1,6 +1,7 @@
 """Fast checks of the autograder's parts (no nbgrader run, except the one `score` test)."""
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -9,8 +10,9 @@ from pathlib import Path
 import pytest
 from nbformat.v4 import new_code_cell, new_output
 
-from autograder import samples, tamper
-from autograder.course import GRADED_NOTEBOOKS
+from autograder import samples
+from autograder.grading import tamper
+from autograder.grading.jobs import GRADED_NOTEBOOKS
 from nst_utils import cells, config
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -41,12 +43,14 @@ def test_configuration_loads_with_the_course_settings():
     result = _run_python("""
         from traitlets.config.loader import PyFileConfigLoader
         import json
+        from autograder.preprocessors.execute import SealedExecute
+        from autograder.preprocessors.output_bounds import LimitOutputLines
         cfg = PyFileConfigLoader("nbgrader_config.py", path="autograder").load_config()
         print(json.dumps({
-            "timeout": cfg.Execute.timeout,
+            "timeout": SealedExecute(config=cfg).timeout,
             "args": cfg.Execute.extra_arguments,
             "missing": cfg.OverwriteCells.add_missing_cells,
-            "lines": cfg.LimitOutput.max_lines,
+            "lines": LimitOutputLines(config=cfg).max_lines,
             "autograde": cfg.Autograde.autograde_preprocessors,
             "exchange": cfg.Exchange.root,
         }))
@@ -58,8 +62,8 @@ def test_configuration_loads_with_the_course_settings():
     assert settings["missing"] is True
     assert 0 < settings["lines"] <= 1000
     steps = settings["autograde"]
-    assert steps[0] == "autograder.execute.SealedExecute"
-    assert steps.index("autograder.judge.JudgeGradedCells") + 1 == steps.index(
+    assert steps[0] == "autograder.preprocessors.execute.SealedExecute"
+    assert steps.index("autograder.preprocessors.judge.JudgeGradedCells") + 1 == steps.index(
         "nbgrader.preprocessors.SaveAutoGrades"), "the judge must speak last before scores are saved"
     assert settings["exchange"].endswith("exchange")
 
@@ -98,8 +102,8 @@ def test_outputs_are_read_for_flags(tmp_path):
     path = tmp_path / "02_gram_matrix.ipynb"
     path.write_text(json.dumps(notebook))
     errors, flags, verdicts = tamper.inspect_outputs(path)
-    assert {"timeout", "output limited"} <= {f["kind"] for f in flags}
-    assert all(f["exercise"] == "gram_matrix" for f in flags)
+    assert {"timeout", "output limited"} <= {f.kind for f in flags}
+    assert all(f.exercise == "gram_matrix" for f in flags)
     assert len(errors) == 2 and verdicts["gram_matrix"]["passed"] is False
 
 
@@ -113,10 +117,10 @@ def test_structure_changes_are_flagged(tmp_path):
     cells.grading(cells.find(notebooks[name], "gram_matrix"))["points"] = 50
     path = tmp_path / name
     path.write_text(json.dumps(notebooks[name]))
-    kinds = {f["kind"] for f in tamper.inspect_submission(path)}
+    kinds = {f.kind for f in tamper.inspect_submission(path)}
     assert {"deleted test cell", "duplicated cell", "changed grading metadata"} <= kinds
     path.write_text("{ not json")
-    assert [f["kind"] for f in tamper.inspect_submission(path)] == ["unreadable"]
+    assert [f.kind for f in tamper.inspect_submission(path)] == ["unreadable"]
     clean = tmp_path / "clean" / name
     clean.parent.mkdir()
     clean.write_text(json.dumps(builder.filled()[name]))
@@ -160,9 +164,9 @@ def test_score_json_follows_the_schema(tmp_path):
 
 
 def test_a_machine_failure_is_never_mistaken_for_the_submissions():
-    from autograder import course
+    from autograder.grading import jobs as course
 
-    log = ("[AutogradeApp | ERROR] Traceback\n    autograder.sandbox_kernel.SandboxStartError: "
+    log = ("[AutogradeApp | ERROR] Traceback\n    autograder.sandbox.kernel.SandboxStartError: "
            "The grading sandbox did not start\n[AutogradeApp | ERROR] There was an error")
     assert "SandboxStartError" in course._infrastructure_error(log)
     assert course._infrastructure_error("SyntaxError: invalid syntax\n") is None
@@ -174,7 +178,7 @@ def _message(kind: str, content: dict) -> dict:
 
 
 def test_kernel_output_is_kept_inert_and_bounded_in_bytes_as_it_arrives():
-    from autograder.output_bounds import OutputBudget
+    from autograder.preprocessors.output_bounds import OutputBudget
 
     budget = OutputBudget(message=100, cell=250, notebook=400)
     shown = budget.admit(_message("display_data", {
@@ -240,3 +244,27 @@ def test_pages_made_for_browsers_run_nothing_a_kernel_or_a_learner_wrote(templat
     page, _ = HTMLExporter(config=settings).from_notebook_node(_hostile_notebook(), resources)
     assert attack_bank.ActiveMarkup(page).found == []
     assert "stolen" in page and "<strong>bold</strong>" in page  # shown as text, still rendered
+
+
+def test_a_fractional_memory_limit_is_one_setting_read_alike_everywhere():
+    """NST_MEMORY_LIMIT_GB=1.5 is a valid limit: the grading commands start with it, the
+    settings say where it came from, and the nbgrader process and the kernels' sandbox
+    both get 1.5 GiB."""
+    env = dict(os.environ, NST_MEMORY_LIMIT_GB="1.5")
+    started = subprocess.run([sys.executable, "-m", "autograder", "score", "--help"],
+                             capture_output=True, text=True, env=env)
+    assert started.returncode == 0, started.stderr[-2000:]
+    shown = subprocess.run([sys.executable, "-m", "autograder", "config"],
+                           capture_output=True, text=True, env=env)
+    assert "c.NstGrader.memory_limit_gb = 1.5    [$NST_MEMORY_LIMIT_GB]" in shown.stdout, shown
+    limits = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+        import resource
+        from autograder import settings
+        from autograder.grading.nbgrader_run import _memory_limiter
+        from autograder.sandbox import Limits
+        options = settings.load()
+        _memory_limiter(options)()
+        print(resource.getrlimit(resource.RLIMIT_AS)[0], Limits.of(options).rlimits()["RLIMIT_AS"])
+    """)], capture_output=True, text=True, env=env)
+    assert limits.returncode == 0, limits.stderr[-2000:]
+    assert limits.stdout.split() == [str(int(1.5 * 2**30))] * 2

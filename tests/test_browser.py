@@ -137,7 +137,7 @@ def _make_workspace(tmp: Path) -> Path:
     notebooks find images and weights through ``nst_utils``, which stays in
     the repository, so nothing else needs copying.
     """
-    from autograder.course import link_config
+    from autograder.grading.jobs import link_config
 
     course = tmp / "course"
     for part in ("source", "release"):
@@ -576,7 +576,8 @@ def _hand_in_scripting(course: Path) -> None:
     """Notebook 01 whose markdown and outputs would run script, with a correct function."""
     from textwrap import dedent
 
-    from autograder import gradebook, samples, template
+    from autograder import gradebook, samples
+    from autograder.grading import template
 
     sys.path.insert(0, str(Path(__file__).parent))
     import attack_bank

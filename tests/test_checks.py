@@ -9,7 +9,7 @@ autograder's own tests.)
 import numpy as np
 import pytest
 
-from autograder import reference
+from autograder.grading import reference
 from autograder.variants import CHECK_KEYS, VARIANTS, build, variants
 from nst_utils import checks
 from nst_utils._tf import tf
@@ -18,6 +18,7 @@ PUBLIC = {
     "compute_content_cost": checks.check_content_cost,
     "gram_matrix": checks.check_gram_matrix,
     "compute_layer_style_cost": checks.check_layer_style_cost,
+    "compute_style_cost": checks.check_style_cost,
     "total_cost": checks.check_total_cost,
     "train_step": checks.check_train_step,
 }

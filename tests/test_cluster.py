@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import cluster, gradebook
+from autograder.grading import cluster
+from autograder import gradebook
 from autograder.grade import grade
 from autograder import grade as grade_command
 from gradebook_fixtures import fake_grade, table, tiny_class
@@ -101,9 +102,8 @@ def test_a_killed_worker_is_replaced_and_its_notebook_graded_exactly_once(
     # again by Dask; the gradebook still receives it once.)
     assert tries.get(("bob", "02_gram_matrix.ipynb"), 0) >= 2, (tries, said)
     assert tries[("carol", "03_style_cost.ipynb")] == 2  # twice, then flagged: not a third
-    assert not records["bob"]["incomplete"] and records["carol"]["incomplete"]
-    flags = {nb["notebook"]: [f["kind"] for f in nb["flags"]]
-             for nb in records["carol"]["notebooks"]}
+    assert not records["bob"].incomplete and records["carol"].incomplete
+    flags = {nb.notebook: [f.kind for f in nb.flags] for nb in records["carol"].notebooks}
     assert flags.pop("03_style_cost.ipynb") == ["worker died"], flags  # the one to blame
     assert all(kinds == ["not graded"] for kinds in flags.values()), flags
     got = table(gradebook.resolve_url(course))
@@ -124,3 +124,42 @@ def test_an_unreachable_scheduler_is_named_and_nothing_is_written(tmp_path, caps
     assert f"cannot reach the Dask scheduler at {address}" in message
     assert "nothing was graded or written" in message
     assert sorted(str(p.relative_to(course)) for p in course.rglob("*")) == before
+
+
+def _course_version(root: Path) -> str:
+    """The course version a worker installed from ``root`` reports."""
+    done = subprocess.run([sys.executable, "-c",
+                           "from autograder.grading import cluster; print(cluster.fingerprint())"],
+                          cwd=root, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()
+
+
+def test_a_worker_running_another_judge_or_runner_runs_another_course_version(tmp_path):
+    """The version the client checks every worker against covers the grader's own code: a
+    copy of the course reports the same version, and one whose judge has another tolerance,
+    or whose harness calls the learner's function otherwise, reports another."""
+    import shutil
+
+    from autograder.preprocessors import judge
+    from nst_utils import config
+    from nst_utils.grading import exercises
+
+    root = config.REPO_ROOT
+    copy = tmp_path / "worker-course"
+    for part in ("autograder", "nst_utils", "notebooks/source", "images"):
+        shutil.copytree(root / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(root / "pyproject.toml", copy / "pyproject.toml")
+    original = _course_version(root)
+    assert _course_version(copy) == original
+    seen = {original}
+    for module, old, new in ((judge, "RELATIVE_TOLERANCE = 2e-4", "RELATIVE_TOLERANCE = 2e-2"),
+                             (exercises, "value = candidate(first, second)",
+                              "value = candidate(second, first)")):
+        path = copy / Path(module.__file__).resolve().relative_to(root)
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (path, old)
+        path.write_text(text.replace(old, new), encoding="utf-8")
+        seen.add(_course_version(copy))
+    assert len(seen) == 3, seen

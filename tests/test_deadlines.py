@@ -10,6 +10,7 @@ import pytest
 
 from autograder import db, deadlines, grade, report
 from autograder.export import export
+from autograder.grading.nbgrader_run import link_config
 from gradebook_fixtures import fake_grade, tiny_class
 
 CLASS = {"alice": "2026-11-20 10:00:00 UTC",   # on time
@@ -38,8 +39,10 @@ def _export(course, tmp_path):
 
 def test_late_work_is_penalised_in_the_gradebook_export_and_report(tmp_path):
     course = tiny_class(tmp_path / "course", CLASS)
-    (course / "grading.toml").write_text('due = "2026-11-21 12:00:00 UTC"\n'
-                                         'late_penalty = "10%/day"\n')
+    link_config(course)  # the course's own configuration, as `grade` writes it
+    with open(course / "nbgrader_config.py", "a", encoding="utf-8") as settings:
+        settings.write('c.NstGrader.due = "2026-11-21 12:00:00 UTC"\n'
+                       'c.NstGrader.late_penalty = "10%/day"\n')
     assert db.main(["extend", "--course", str(course), "--student", "carol", "--days", "2"]) == 0
     grade.grade(course, grader=fake_grade, quiet=True)
     rows = _export(course, tmp_path)
@@ -53,7 +56,7 @@ def test_late_work_is_penalised_in_the_gradebook_export_and_report(tmp_path):
     text = report.build(course, tmp_path / "report")
     assert "Late submissions: 1" in text and "bob: 25 h late" in text
 
-    # The command line overrides grading.toml: late work now scores zero.
+    # The command line overrides the configuration: late work now scores zero.
     grade.grade(course, grader=fake_grade, quiet=True, force=True, late_penalty="zero")
     rows = _export(course, tmp_path)
     assert float(rows["bob"]["total"]) == 0 and float(rows["bob"]["raw_total"]) > 0
@@ -67,4 +70,8 @@ def test_an_unreadable_policy_is_refused_before_anything_is_written(tmp_path, ca
     assert "late penalty 'lots' is not understood" in capsys.readouterr().err
     assert grade.main(["--course", str(course), "--due", "next friday"]) == 2
     assert "is not a date" in capsys.readouterr().err
+    (course / "grading.toml").write_text('late_penalty = "10%/day"\n')  # an earlier version's
+    assert grade.main(["--course", str(course)]) == 2
+    assert "grading.toml is no longer read" in capsys.readouterr().err
+    (course / "grading.toml").unlink()
     assert sorted(p.name for p in course.iterdir()) == before

@@ -69,7 +69,7 @@ RUN_MS = 600_000
 def _prerequisites() -> None:
     from autograder.hub.environments import SYSTEM_PYTHON
     from autograder.hub.processes import PROXY_BIN
-    from autograder.sandbox_cgroup import SandboxCgroup
+    from autograder.sandbox.cgroup import SandboxCgroup
 
     require(os.geteuid() == 0, "the hub tests make Unix accounts and cgroups: run them as root")
     require(all(shutil.which(t) for t in ("useradd", "userdel", "runuser")),

@@ -12,9 +12,12 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder import cases, judge, reference
+from autograder.grading import cases, reference
+from autograder.preprocessors import judge
 from autograder.variants import build, variants
-from nst_utils import config, harness
+from nst_utils import config
+from nst_utils._tf import tf
+from nst_utils.grading import harness
 
 REFERENCE = reference.load()
 HELPERS = {"gram_matrix": REFERENCE["gram_matrix"]}
@@ -77,7 +80,7 @@ def test_the_kernel_receives_inputs_but_never_answers(tmp_path):
 def test_a_kernel_is_staged_the_reference_functions_its_notebook_imports_and_no_more(tmp_path):
     """Notebook 04's kernel gets the references of the cost functions it imports (and the
     gram_matrix they use), as bare code cells; no other solution, no text of the source."""
-    from autograder import staging
+    from autograder.grading import staging
     from nst_utils.notebook_import import import_functions
 
     staged = {}
@@ -107,7 +110,7 @@ def test_a_kernel_is_staged_the_reference_functions_its_notebook_imports_and_no_
 
 
 def test_a_class_secret_is_made_once_and_kept(tmp_path, monkeypatch):
-    monkeypatch.delenv(cases.SECRET_ENV, raising=False)
+    monkeypatch.delenv("NST_GRADING_SECRET", raising=False)
     secret = cases.course_secret(tmp_path)
     assert secret == cases.course_secret(tmp_path) and len(secret) >= 32
     assert (tmp_path / cases.SECRET_FILE).stat().st_mode & 0o077 == 0
@@ -206,6 +209,38 @@ def test_the_layer_style_cost_is_judged_with_the_reference_gram_matrix():
     verdict = judge.judge("compute_layer_style_cost", case_set.seed, case_set.inputs,
                           case_set.expected, results)
     assert verdict.passed, verdict.summary()
+
+
+def test_the_style_cost_is_judged_with_the_reference_layer_style_cost():
+    """compute_style_cost is judged with the reference's layer style cost, although both are
+    written in notebook 03: the kernel gets that cost's values and gradients at each case's
+    activations (never its code), and a wrong layer cost of the learner's costs nothing
+    here. A sum that prices the layers itself, correctly, passes too; one that prices them
+    wrongly does not."""
+    style = REFERENCE["compute_style_cost"]
+    layer = REFERENCE["compute_layer_style_cost"]
+    case_set = _case_set("compute_style_cost")
+    staged = [k for k in case_set.inputs if k.split(".", 1)[1][0] in "VD"]
+    assert staged and all(case_set.inputs[k].dtype.kind == "f" for k in staged)
+    wrong = lambda a_S, a_G: 2.0 * layer(a_S, a_G)  # noqa: E731
+    style.__globals__["compute_layer_style_cost"] = wrong
+    try:
+        results = harness.run_cases("compute_style_cost", style, case_set.inputs, HELPERS)
+    finally:
+        style.__globals__["compute_layer_style_cost"] = layer
+    assert judge.judge("compute_style_cost", case_set.seed, case_set.inputs, case_set.expected,
+                       results).passed
+
+    def pricing_itself(style_features, generated_features, style_layers, scale=1.0):
+        return tf.add_n([w * scale * layer(style_features[n], generated_features[n])
+                         for n, w in style_layers])
+
+    for scale, passes in ((1.0, True), (2.0, False)):
+        priced = lambda s, g, layers, scale=scale: pricing_itself(s, g, layers, scale)  # noqa: E731
+        results = harness.run_cases("compute_style_cost", priced, case_set.inputs, HELPERS)
+        verdict = judge.judge("compute_style_cost", case_set.seed, case_set.inputs,
+                              case_set.expected, results)
+        assert verdict.passed is passes, verdict.summary()
 
 
 def test_a_verdict_quotes_no_text_and_no_name_the_learners_code_made():

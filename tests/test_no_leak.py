@@ -30,8 +30,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import gradebook, samples, template
-from autograder.nbgrader_run import course_env, link_config
+from autograder import gradebook, samples
+from autograder.grading import template
+from autograder.grading.nbgrader_run import course_env, link_config
 from autograder.variants import variants
 from nst_utils import config
 
@@ -45,7 +46,7 @@ NOTE = "ADA-PRIVATE-NOTE-51c2"
 ENV = {"NST_CELL_TIMEOUT": "30", "NST_MEMORY_LIMIT_GB": "4",
        "NST_GRADING_SECRET": "the same cases in both runs"}
 SCRAMBLE = ("\nc.Autograde.autograde_preprocessors = [\n"
-            "    'scrambled_kernel.ScramblingExecute' if step == 'autograder.execute.SealedExecute'\n"
+            "    'scrambled_kernel.ScramblingExecute' if step == 'autograder.preprocessors.execute.SealedExecute'\n"
             "    else step for step in c.Autograde.autograde_preprocessors]\n")
 
 
@@ -77,7 +78,7 @@ def _course(root: Path, students: dict, scramble: bool = False) -> Path:
 
 
 def _nbgrader(course: Path, *args: str) -> str:
-    env = {**course_env(course), **ENV}
+    env = {**course_env(), **ENV}
     env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), env.get("PYTHONPATH", "")])
     env.pop("NST_UNSANDBOXED", None)
     env.pop("NST_GRADEBOOK_URL", None)

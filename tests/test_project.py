@@ -79,18 +79,94 @@ def test_the_instructor_side_requires_this_very_student_package():
     assert {"tensorflow", "lab"} <= student.extras
 
 
-def test_nst_utils_never_imports_autograder():
-    """nst_utils ships to students: it must hold no solution and no hidden check."""
-    for path in (ROOT / "nst_utils").rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            for name in names:
-                assert not name.startswith("autograder"), f"{path.name} imports {name}"
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_module(name: str) -> bool:
+    folder = ROOT.joinpath(*name.split("."))
+    return folder.with_suffix(".py").is_file() or (folder / "__init__.py").is_file()
+
+
+def _imports(path: Path) -> set[str]:
+    """The course's own modules ``path`` imports, anywhere in it (functions included)."""
+    here = _module_name(path).split(".")
+    package = here if path.name == "__init__.py" else here[:-1]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(package[:len(package) - node.level + 1] if node.level else [])
+            module = ".".join(p for p in (base, node.module or "") if p)
+            found |= {f"{module}.{a.name}" if _is_module(f"{module}.{a.name}") else module
+                      for a in node.names}
+    return {name for name in found if name.split(".")[0] in ("nst_utils", "autograder")}
+
+
+def _layers() -> dict[str, tuple[str, ...]]:
+    """The layer table of docs/architecture.md: modules -> what they may import."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    lines = text.split("## The layers", 1)[1].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    rules = {}
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        modules, allowed = (cell.strip() for cell in line.strip().strip("|").split("|"))
+        rules[modules.strip("`")] = tuple(re.findall(r"`([\w.]+)`", allowed))
+    return rules
+
+
+def _within(name: str, prefixes) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def test_imports_follow_the_layers_the_architecture_page_draws():
+    """nst_utils ships to students: it never imports autograder (no solution, no hidden
+    check). And every module imports only what its layer may (docs/architecture.md)."""
+    rules = _layers()
+    assert {"nst_utils", "nst_utils.grading", "autograder.sandbox", "autograder"} <= set(rules)
+    wrong = []
+    for path in [*(ROOT / "nst_utils").rglob("*.py"), *(ROOT / "autograder").rglob("*.py")]:
+        module = _module_name(path)
+        layer = max((r for r in rules if _within(module, [r])), key=len)
+        wrong += [f"{module} imports {name} (its layer, {layer}, may not)"
+                  for name in sorted(_imports(path)) if not _within(name, rules[layer])]
+    assert not wrong, "\n".join(wrong)
+
+
+def _environment_reads(path: Path) -> list[str]:
+    """The course's variables (``NST_*``, or a constant named ``*_ENV``/``*_ENV_VAR``) that
+    ``path`` reads from the environment: ``environ.get(x)``, ``getenv(x)``, ``environ[x]``."""
+    def ours(node) -> str | None:
+        if isinstance(node, ast.Constant) and str(node.value).startswith("NST_"):
+            return node.value
+        name = getattr(node, "id", None) or getattr(node, "attr", None) or ""
+        return name if name.endswith(("_ENV", "_ENV_VAR")) else None
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and node.args and \
+                getattr(node.func, "attr", getattr(node.func, "id", "")) in ("get", "getenv") and \
+                ("environ" in ast.unparse(node.func) or "getenv" in ast.unparse(node.func)):
+            found.append(ours(node.args[0]))
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and \
+                "environ" in ast.unparse(node.value):
+            found.append(ours(node.slice))
+    return [name for name in found if name]
+
+
+def test_the_course_reads_its_environment_variables_in_one_module_per_side():
+    """Settings have one home a side: the grader's overrides are read in
+    autograder/settings.py, the learner's in nst_utils/config.py; nowhere else."""
+    readers = {}
+    for path in [*(ROOT / "nst_utils").rglob("*.py"), *(ROOT / "autograder").rglob("*.py")]:
+        if _environment_reads(path):
+            readers[_module_name(path)] = _environment_reads(path)
+    assert readers.get("nst_utils.config") and readers.get("autograder.settings"), readers
+    assert set(readers) <= {"autograder.settings", "nst_utils.config"}, readers
 
 
 def test_readme_quick_start_is_two_make_commands_that_exist():

@@ -87,22 +87,21 @@ def kernel(staging):
     k.close()
 
 
-def test_the_sandbox_is_there_and_grading_uses_it(monkeypatch):
+def test_the_sandbox_is_there_and_grading_uses_it():
     """No silent fallback: where CI runs (Linux) grading kernels are sandboxed."""
-    monkeypatch.delenv(sandbox.UNSANDBOXED_ENV, raising=False)
     ok, reason = sandbox.sandbox_available()
     assert ok, reason
     assert sandbox.kernel_manager_class() is SandboxedKernelManager
 
 
 def test_without_a_sandbox_grading_refuses_unless_told(monkeypatch):
-    monkeypatch.delenv(sandbox.UNSANDBOXED_ENV, raising=False)
+    from autograder import settings
+
     monkeypatch.setattr(sandbox, "sandbox_available", lambda: (False, "no user namespaces"))
     with pytest.raises(sandbox.SandboxUnavailable, match="no user namespaces.*--unsandboxed"):
         sandbox.kernel_manager_class()
     assert sandbox.kernel_manager_class(unsandboxed=True) is AsyncKernelManager
-    monkeypatch.setenv(sandbox.UNSANDBOXED_ENV, "1")
-    assert sandbox.kernel_manager_class() is AsyncKernelManager
+    assert settings.NstGrader(environ={"NST_UNSANDBOXED": "1"}).unsandboxed
 
 
 def test_check_command_says_what_is_enforced(capsys):
@@ -365,39 +364,50 @@ except OSError as e:
     _wait_for(lambda: not _processes_with(token), "every process of the closed kernel ended")
 
 
-def _adopted_run(loop, kernel, name: str, path: Path, code: str) -> str:
+def _adopted_run(loop, forked: dict, name: str, code: str) -> str:
     """Adopt a forked kernel as Execute does, run ``code``, end it; what it printed."""
-    from autograder import kernel_ahead
+    from autograder.grading.kernels import AdoptedKernelManager
 
-    kernel.handover(path)
-    for wrong in ("05_going_further.ipynb", None):
-        os.environ[kernel_ahead.AHEAD_ENV] = str(path)
-        assert kernel_ahead.adopt(wrong) is None  # another notebook starts its own
-    os.environ[kernel_ahead.AHEAD_ENV] = str(path)
-    km = kernel_ahead.adopt(name)
-    assert kernel_ahead.AHEAD_ENV not in os.environ  # adopted once at most
+    assert forked["notebook"] == name
+    km = AdoptedKernelManager(forked)
     loop.run_until_complete(km.start_kernel())
     kc = km.client()
     kc.start_channels()
     try:
         loop.run_until_complete(kc.wait_for_ready(timeout=WAIT_S))
+        assert km.identify()  # before anything of the learner's runs
         out = []
         reply = loop.run_until_complete(kc.execute_interactive(
             code, timeout=WAIT_S, output_hook=lambda m: out.append(m["content"].get("text", ""))))
         assert reply["content"]["status"] == "ok", out
+        assert loop.run_until_complete(km.is_alive())
     finally:
         kc.stop_channels()
-    pid = km._kernel_pid
     loop.run_until_complete(km.shutdown_kernel(now=True))
-    _wait_for(lambda: not kernel_ahead.alive(pid), f"the adopted kernel {pid} ended")
     return "".join(out)
+
+
+def _in_sandbox(sandbox_pid: int, inner: int) -> int | None:
+    """The host's PID of process ``inner`` of a sandbox (a test's look, never the grader's)."""
+    namespace = os.readlink(f"/proc/{sandbox_pid}/ns/pid")
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.readlink(f"/proc/{entry}/ns/pid") != namespace:
+                continue
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        line = next((x for x in status.splitlines() if x.startswith("NSpid:")), "")
+        if line.split()[-1:] == [str(inner)]:
+            return int(entry)
+    return None
 
 
 def test_a_submissions_kernels_are_forked_fresh_in_course_order(tmp_path, monkeypatch):
     """One sandbox per submission forks each notebook's kernel (TensorFlow imported once):
     each sees only its own staging, nothing an earlier kernel left (files, processes)
     survives into the next, and no kernel is forked out of the course's order."""
-    from autograder import forked_kernels, kernel_ahead
+    from autograder.grading import kernels as forked_kernels
     from nst_utils import config
 
     first, second = config.NOTEBOOKS[2], config.NOTEBOOKS[3]
@@ -420,22 +430,22 @@ def test_a_submissions_kernels_are_forked_fresh_in_course_order(tmp_path, monkey
     try:
         kernel = factory.kernel(first, lambda folder: (folder / "first.txt").write_text("1"))
         assert factory.kernel(second, lambda folder: None) is None  # one at a time
-        said = _adopted_run(loop, kernel, first, tmp_path / "a.json", look + (
+        said = _adopted_run(loop, kernel, first, look + (
             "import subprocess; subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
             "open('/tmp/left-behind', 'w').write('x'); open('mine.txt', 'w').write('x')"))
         assert said.startswith("['_grading', 'first.txt'] ['.ipython', 'matplotlib'] "
                                "['first.txt'] [] True 3.0 autograde\nclosed mem\nclosed environ"), said
-        kernel.close()
+        factory.release()
         assert factory.kernel(first, lambda folder: None) is None  # never the same again
         kernel = factory.kernel(second, lambda folder: (folder / "second.txt").write_text("2"))
-        said = _adopted_run(loop, kernel, second, tmp_path / "b.json", look)
+        said = _adopted_run(loop, kernel, second, look)
         assert said.startswith("['_grading', 'second.txt'] ['.ipython', 'matplotlib'] "
                                "['second.txt'] [] True 3.0"), said
-        kernel.close()
+        factory.release()
         assert factory.kernel(config.NOTEBOOKS[1], lambda folder: None) is None  # an earlier one
-        factory_pid = forked_kernels._host_pid(factory.sandbox_pid, 2)
+        factory_pid = _in_sandbox(factory.sandbox_pid, 2)
         os.kill(factory_pid, 9)  # the factory is killed
-        _wait_for(lambda: not kernel_ahead.alive(factory_pid), "the killed factory is gone")
+        _wait_for(lambda: not forked_kernels.alive(factory_pid), "the killed factory is gone")
         waits = []  # its later notebooks start kernels of their own, at once: nothing waits for it
         monkeypatch.setattr(forked_kernels, "select", SimpleNamespace(
             select=lambda *args: waits.append(args) or select.select(*args)))
@@ -445,4 +455,46 @@ def test_a_submissions_kernels_are_forked_fresh_in_course_order(tmp_path, monkey
         loop.close()
         pid = factory.sandbox_pid
         factory.close()
-    _wait_for(lambda: not kernel_ahead.alive(pid), "the closed factory's sandbox ended")
+    _wait_for(lambda: not forked_kernels.alive(pid), "the closed factory's sandbox ended")
+
+
+#: An ungraded cell that shows how its kernel was started: what a C library writes to the
+#: process's stderr, whether the kernel keeps a history, and how a traceback is printed.
+_HOW_STARTED = ("import os\n"
+                "os.write(2, b'written by C code to the kernel process stderr\\n')\n"
+                "shell = get_ipython()\n"
+                "print('history', shell.history_manager.enabled, shell.history_manager.hist_file)\n"
+                "def broken():\n"
+                "    return 1 / 0\n"
+                "broken()\n")
+
+
+@pytest.mark.slow
+def test_a_forked_kernel_is_started_as_nbgrader_starts_its_own(monkeypatch):
+    """The same notebook graded with its kernel forked by the submission's sandbox and with
+    the kernel nbgrader starts itself comes out the same: same outputs, tracebacks and
+    score (the forked kernel gets the kernel arguments of the course's configuration)."""
+    from autograder.grading import jobs as course
+    from autograder import samples
+
+    notebooks = samples.Builder().filled()
+    name = "02_gram_matrix.ipynb"
+    cells_ = notebooks[name]["cells"]
+    test_at = next(i for i, cell in enumerate(cells_)
+                   if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "test_gram_matrix")
+    cells_.insert(test_at, {"cell_type": "code", "id": "how-started", "metadata": {},
+                            "execution_count": None, "outputs": [], "source": _HOW_STARTED})
+    task = course.GradingTask("learner", name, json.dumps(notebooks[name]).encode())
+    graded = {}
+    for path, switch in (("forked", "1"), ("nbgrader's own", "0")):
+        monkeypatch.setenv("NST_KERNELS_AHEAD", switch)
+        [outcome] = course.run_jobs([task], workers=1, secret=b"the same cases on both paths")
+        graded[path] = outcome
+    forked, own = (json.loads(graded[p].autograded) for p in ("forked", "nbgrader's own"))
+    shown = {path: [cell.get("outputs") for cell in nb["cells"] if cell["cell_type"] == "code"]
+             for path, nb in (("forked", forked), ("own", own))}
+    how = next(cell["outputs"] for cell in own["cells"] if cell.get("id") == "how-started")
+    assert any("ZeroDivisionError" in str(o) for o in how), how
+    assert shown["forked"] == shown["own"]
+    assert graded["forked"].exercises == graded["nbgrader's own"].exercises
+    assert graded["forked"].exercises["gram_matrix"]["points"] == 2.0

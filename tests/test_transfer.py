@@ -2,7 +2,7 @@
 
 Every run is tiny (48x48 pixels, a few steps) on a seeded random VGG19,
 loaded once for the module, with the reference functions (cost functions and
-``train_step``) read from the instructor notebooks by ``autograder.reference``.
+``train_step``) read from the instructor notebooks by ``autograder.grading.reference``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import autograder.reference as reference
+import autograder.grading.reference as reference
 from nst_utils import config
 from nst_utils._tf import tf
 from nst_utils.color import keep_content_colors, rgb_to_yiq
@@ -35,9 +35,9 @@ FUNCTIONS = {**COSTS, "train_step": REFERENCE["train_step"]}
 
 @pytest.fixture(scope="module")
 def vgg():
-    from nst_utils.vgg19 import load_vgg19
+    from nst_utils.transfer import shared_vgg19
 
-    return load_vgg19("random")
+    return shared_vgg19("random")
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +57,9 @@ def run(vgg, pictures):
         options.setdefault("coarse_to_fine", ())  # one stage unless a test asks for more
         for name, function in FUNCTIONS.items():
             options.setdefault(name, function)
+        options.setdefault("weights", "random")  # the engine's own, seeded random VGG19 (``vgg``)
         return style_transfer(options.pop("content", content), options.pop("style", style),
-                              model=vgg, **options)
+                              **options)
 
     return go
 
@@ -110,6 +111,29 @@ def test_step_is_traced_once_and_reused_by_the_next_run(run):
     assert calls["n"] == 2, "another image size must get its own compiled step"
 
 
+
+def test_naming_the_networks_own_pooling_reuses_its_steps(run, vgg):
+    """pooling= the network's own pooling is the same network, so nothing is traced again;
+    the other pooling is another network, with steps of its own."""
+    from nst_utils.transfer import shared_vgg19
+
+    own = "avg" if "Average" in type(vgg.get_layer("block1_pool")).__name__ else "max"
+    other = "max" if own == "avg" else "avg"
+    assert shared_vgg19("random", pooling=own) is vgg
+    assert shared_vgg19("random", pooling=other) is not vgg
+    calls = {"n": 0}
+
+    def counting_content_cost(a_C, a_G):
+        calls["n"] += 1
+        return COSTS["compute_content_cost"](a_C, a_G)
+
+    run(steps=2, size=(40, 48), compute_content_cost=counting_content_cost)
+    calls["n"] = 0
+    run(steps=2, size=(40, 48), pooling=own, beta=2.0, compute_content_cost=counting_content_cost)
+    assert calls["n"] == 0, "naming the network's own pooling traced its step again"
+    run(steps=2, size=(40, 48), pooling=other, beta=2.0, compute_content_cost=counting_content_cost)
+    assert calls["n"] == 2, "the other pooling must get its own network and step"
+
 def test_reused_step_takes_each_runs_targets_weights_and_fresh_optimizer(run, pictures):
     """A kept step gives exactly what a freshly traced one gives (what a fresh process would)."""
     _, swirls, mosaic = pictures
@@ -134,6 +158,24 @@ def test_a_redefined_helper_is_not_served_from_the_old_step(run):
     exec("def factor():\n    return 2.0\n", namespace)  # the learner fixes a helper and reruns
     twice = run(steps=1, compute_content_cost=namespace["my_content_cost"])
     assert twice.history["content"][0] == pytest.approx(2 * once.history["content"][0], rel=1e-6)
+
+
+def test_a_changed_value_the_functions_read_paints_anew(run):
+    """A learner who changes a module-level value their functions read (directly, through a
+    helper, in a generator, from a list changed in place) and runs again gets what the code
+    now paints, never a remembered run or a step traced with the old value."""
+    namespace = {"content_cost": COSTS["compute_content_cost"], "SCALE": 1.0, "EXTRA": [0.0]}
+    exec("def extra():\n    return sum(e for e in EXTRA)\n\n"
+         "def my_content_cost(a_C, a_G):\n"
+         "    return SCALE * content_cost(a_C, a_G) + extra()\n", namespace)
+    cost = namespace["my_content_cost"]
+    first = run(steps=2, compute_content_cost=cost).history["content"][0]
+    namespace["SCALE"] = 3.0  # the learner edits a constant and reruns the painting cell
+    assert run(steps=2, compute_content_cost=cost).history["content"][0] == pytest.approx(
+        3 * first, rel=1e-6)
+    namespace["EXTRA"].append(5.0)  # ... or a list their helper reads
+    assert run(steps=2, compute_content_cost=cost).history["content"][0] == pytest.approx(
+        3 * first + 5.0, rel=1e-6)
 
 
 def test_an_identical_seeded_run_is_painted_once(run, pictures):
@@ -195,34 +237,6 @@ def test_weights_set_between_runs_are_used_by_the_next_run(pictures):
     np.testing.assert_array_equal(after.image, with_twin.image)
     assert after.history["total"] == with_twin.history["total"]
     assert after.history["total"][0] != before.history["total"][0]
-
-
-def test_every_way_of_changing_weights_gives_a_new_version():
-    """The engine notices any change to a network's weights (assigning, adding in place, updating a few
-    numbers, an optimiser's step), and does not take the same numbers set again for new weights."""
-    import keras
-
-    from nst_utils.engine.models import weights_version
-
-    layers = [keras.Input((4, 4, 3), name="tiny_input"), keras.layers.Conv2D(2, 3, padding="same", name="tiny_conv")]
-    model = keras.Sequential(layers, name="tiny")  # named: Keras's automatic names stay as other tests expect
-    kernel, bias = model.layers[0].kernel, model.layers[0].bias
-    optimizer = keras.optimizers.SGD(0.1)
-    changes = [
-        lambda: model.set_weights([w + 1 for w in model.get_weights()]),
-        lambda: kernel.assign(kernel.numpy() * 2),
-        lambda: bias.assign_add(np.ones(2, np.float32)),
-        lambda: bias.value.scatter_nd_update([[1]], [7.0]),
-        lambda: optimizer.apply_gradients([(tf.ones_like(kernel.value), kernel)]),
-    ]
-    version = weights_version(model)
-    assert weights_version(model) == version, "weights nobody touched were taken for new ones"
-    for change in changes:
-        change()
-        assert weights_version(model) == version + 1, f"a change went unnoticed: {change}"
-        version += 1
-    model.set_weights(model.get_weights())
-    assert weights_version(model) == version, "the same numbers set again were taken for new weights"
 
 
 def test_runs_that_paint_the_same_are_answered_from_the_first(run, pictures):
@@ -508,7 +522,7 @@ def test_unknown_setting_suggests_the_right_name(run):
 
 def test_grading_mode_defaults_are_tiny(monkeypatch, vgg, capsys):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    result = style_transfer("coffee.jpg", "swirls.png", model=vgg, **FUNCTIONS)
+    result = style_transfer("coffee.jpg", "swirls.png", weights="random", **FUNCTIONS)
     assert result.image.shape[1:3] == config.GRADING_IMAGE_SIZE
     assert len(result.history["step"]) == config.GRADING_STEPS
     captured = capsys.readouterr()

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from autograder.hub import accounts, environments, layout, processes
 from autograder.hub.settings import Plan
-from autograder.sandbox_cgroup import SandboxCgroup
+from autograder.sandbox.cgroup import SandboxCgroup
 from nst_utils import config
 
 SPAWN_S = 300

@@ -31,10 +31,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from autograder import settings
+
 #: The system Python students run (readable by every user); 3.11, as the course's pins.
 SYSTEM_PYTHON = Path("/usr/bin/python3.11")
-#: Where environments are kept, one folder per digest.
-CACHE = Path(os.environ.get("NST_HUB_CACHE", "/var/cache/nst-course/hub"))
 #: The student package's extras students get (TensorFlow, JupyterLab).
 STUDENT_EXTRAS = "tensorflow,lab"
 #: What a single-user server needs beside the student package, pinned by constraints.txt.
@@ -141,9 +141,11 @@ def _prune(cache: Path, keep: Path, pattern: str = "student-env-*") -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def student_environment(checkout: Path, cache: Path = CACHE, python: Path = SYSTEM_PYTHON,
+def student_environment(checkout: Path, cache: Path | None = None, python: Path = SYSTEM_PYTHON,
                         say=_say) -> Path:
-    """The students' shared environment for ``checkout``, built on first use."""
+    """The students' shared environment for ``checkout``, built on first use (in ``cache``,
+    by default the hub cache of :func:`autograder.settings.hub_cache`)."""
+    cache = cache or settings.hub_cache()
     if not python.is_file():
         raise EnvironmentError_(f"{python} is missing: students need a Python they can run "
                                 "(on Debian: apt-get install python3.11 python3.11-venv)")

@@ -28,7 +28,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from autograder.cases import course_secret
+from autograder.grading.cases import course_secret
 from autograder.hub.accounts import Account
 from nst_utils import config
 

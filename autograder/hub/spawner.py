@@ -4,7 +4,7 @@ On top of LocalProcessSpawner (a server is a process of the user's own Unix
 account; these machines have no systemd):
 
 * **Limits.** Each server starts in cgroups of its own (made with
-  :mod:`autograder.sandbox_cgroup`, children of the hub's), capping its CPU
+  :mod:`autograder.sandbox.cgroup`, children of the hub's), capping its CPU
   (cores), memory and tasks: one student's painting cannot starve the class.
   The instructor's cgroup is delegated to the instructor, so grading from
   their server still gives every grading kernel a cgroup of its own beneath.
@@ -32,7 +32,7 @@ from jupyterhub.spawner import LocalProcessSpawner
 from traitlets import Dict, List, Unicode
 
 from autograder.hub import server_sandbox
-from autograder.sandbox_cgroup import SandboxCgroup
+from autograder.sandbox.cgroup import SandboxCgroup
 
 PREFIX = "nst-server-"
 

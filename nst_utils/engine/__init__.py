@@ -4,7 +4,7 @@
 * :mod:`~nst_utils.engine.layers`, :mod:`~nst_utils.engine.checks`: the checks it uses;
 * :mod:`~nst_utils.engine.stages`: the plan (pictures, coarse-to-fine stages, snapshots);
 * :mod:`~nst_utils.engine.pictures`: resizing, the style at a scale, the starting image;
-* :mod:`~nst_utils.engine.models`: VGG19 and its extractors, built once per process (per version of its weights);
+* :mod:`~nst_utils.engine.models`: VGG19 and its extractors, built once per process (the caller's own: each run afresh);
 * :mod:`~nst_utils.engine.precision`: bfloat16, where the machine has it;
 * :mod:`~nst_utils.engine.learner`: the learner's functions, tried before anything is traced;
 * :mod:`~nst_utils.engine.objective`: J(G) from the learner's costs;

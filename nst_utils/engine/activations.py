@@ -1,7 +1,7 @@
 """Pictures' activations, kept across runs: a picture seen again is not sent through VGG19 again.
 
 A run's targets, ``a_C`` and ``a_S``, depend only on the picture's pixels,
-the network (its precision and the version of its weights) and the layer.
+the network (the engine's own, in its precision) and the layer.
 Notebook 05 paints the same photo and artwork in run after run, at the same
 two sizes, so each picture's activations are kept layer by layer: a later
 run that asks for layers already seen computes nothing, and one that asks
@@ -52,7 +52,7 @@ def of(net: models.Network, picture, layers, *, keep: bool) -> dict:
     With ``keep``, what earlier runs computed for the same pixels and network is used and added to.
     """
     layers = tuple(dict.fromkeys(layers))
-    if not keep:
+    if not keep or net.own:  # nothing is kept for a caller's own network
         return _compute(net, picture, layers)
     key = (net.key, fingerprint(picture))
     _, maps = _KEPT.pop(key, (net.model, {}))

@@ -9,9 +9,12 @@ first called eagerly on a tiny made-up problem (a few milliseconds).
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+
+import numpy as np
 
 from nst_utils import config
 from nst_utils._tf import tf
@@ -30,8 +33,7 @@ def _notebook_of(name: str) -> str:
     try:
         return config.exercise(name).notebook
     except KeyError:
-        style_name, notebook = config.STYLE_COST_FUNCTION
-        return notebook if name == style_name else "the notebooks"
+        return "the notebooks"
 
 
 class _Same:
@@ -49,11 +51,79 @@ class _Same:
         return isinstance(other, _Same) and other.obj is self.obj
 
 
+_PLAIN = (type(None), bool, int, float, complex, str, bytes)
+
+
+def _code_names(code) -> set[str]:
+    """The names a function's code, and the code nested in it (generators, lambdas,
+    comprehensions), looks up."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names |= _code_names(const)
+    return names
+
+
+def _value(value, depth: int = 4):
+    """What identifies a value a function reads, as it is now: plain data by content (arrays
+    and tensors by their bytes, containers item by item, objects by their attributes);
+    functions, modules and classes by identity (functions are followed by
+    :func:`_dependencies`)."""
+    if isinstance(value, _PLAIN):
+        return type(value).__name__, value
+    if inspect.ismodule(value) or inspect.isclass(value) or callable(value) or depth == 0:
+        return _Same(value)
+    if hasattr(value, "numpy") and callable(value.numpy):
+        value = value.numpy()
+    if isinstance(value, (np.ndarray, np.generic)):
+        array = np.ascontiguousarray(value)
+        return "array", array.dtype.str, array.shape, hashlib.sha1(array.tobytes()).hexdigest()
+    if isinstance(value, (list, tuple)):
+        return type(value).__name__, tuple(_value(item, depth - 1) for item in value)
+    if isinstance(value, (set, frozenset)):
+        return type(value).__name__, tuple(sorted(repr(_value(item, depth - 1)) for item in value))
+    if isinstance(value, dict):
+        return "dict", tuple((_value(k, depth - 1), _value(v, depth - 1)) for k, v in value.items())
+    attributes = getattr(value, "__dict__", None)
+    return _Same(value), (None if attributes is None else _value(dict(attributes), depth - 1))
+
+
+def _reads(target) -> tuple:
+    """What ``target`` reads besides the functions it calls: its globals, the attributes of
+    modules it names, its closure and its defaults, each as it is now."""
+    code, scope = target.__code__, target.__globals__
+    names = _code_names(code)
+    found = []
+    for name in sorted(names):
+        if name in scope and not inspect.isfunction(scope[name]):
+            found.append((name, _value(scope[name])))
+    modules = {id(scope[n]): scope[n] for n in names if inspect.ismodule(scope.get(n))}
+    for module in modules.values():
+        for name in sorted(names):
+            attribute = getattr(module, name, None) if name not in scope else None
+            if isinstance(attribute, _PLAIN + (list, tuple, dict, np.ndarray)):
+                found.append((f"{module.__name__}.{name}", _value(attribute)))
+    cells = [cell.cell_contents for cell in target.__closure__ or () if _filled(cell)]
+    found.append(("closure", tuple(_value(v) for v in cells if not inspect.isfunction(v))))
+    found.append(("defaults", _value(target.__defaults__), _value(target.__kwdefaults__)))
+    return tuple(found)
+
+
+def _filled(cell) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
+
+
 def _dependencies(func, depth: int = 3, seen=None) -> tuple:
-    """``func`` and the functions it calls by name, a few levels deep, by identity.
+    """``func`` and the functions it calls by name, a few levels deep, by identity, with the
+    values each reads (:func:`_reads`) as they are now.
 
     Redefining a helper (say ``gram_matrix``) without redefining the function
-    that calls it must not reuse a step compiled with the old helper.
+    that calls it, or changing a module-level value it reads, must not reuse a step
+    compiled, or a picture painted, with the old one.
     """
     seen = set() if seen is None else seen
     target = getattr(func, "python_function", func)
@@ -61,12 +131,15 @@ def _dependencies(func, depth: int = 3, seen=None) -> tuple:
     if id(target) in seen or depth == 0:
         return ()
     seen.add(id(target))
-    try:
-        named = inspect.getclosurevars(target)
-    except (TypeError, ValueError):
+    if not inspect.isfunction(target):
         return (_Same(func),)
-    called = [v for v in {**named.globals, **named.nonlocals}.values() if inspect.isfunction(v)]
-    return (_Same(func),) + tuple(d for v in called for d in _dependencies(v, depth - 1, seen))
+    scope = target.__globals__
+    called = [scope[name] for name in sorted(_code_names(target.__code__))
+              if inspect.isfunction(scope.get(name))]
+    called += [cell.cell_contents for cell in target.__closure__ or ()
+               if _filled(cell) and inspect.isfunction(cell.cell_contents)]
+    return ((_Same(func), _reads(target))
+            + tuple(d for v in called for d in _dependencies(v, depth - 1, seen)))
 
 
 def _probes(functions: LearnerFunctions) -> dict[str, Callable[[], object]]:

@@ -47,8 +47,9 @@ def run(plan, functions, *, chosen: models.Network | None = None, started: float
             recorder.begin_stage(stage, content)
             if stage.steps == 0:
                 continue
-            targets = objective.targets(content, styles, keep=s.reuse_compiled)
-            step = compiled_step(s.optimizer, objective, tuple(image.shape), reuse=s.reuse_compiled)
+            reuse = s.reuse_compiled and not objective.network.own  # a caller's network: afresh
+            targets = objective.targets(content, styles, keep=reuse)
+            step = compiled_step(s.optimizer, objective, tuple(image.shape), reuse=reuse)
             if s.optimizer == "adam":
                 step.start(image, s.learning_rate)
                 image = step.run(stage.steps, targets, weights, recorder.step)

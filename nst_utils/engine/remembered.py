@@ -42,17 +42,17 @@ _NOT_PART_OF_THE_RUN = ("progress", "reuse_compiled", "overwrite", "preserve_col
 def key_of(plan, functions, chosen) -> tuple | None:
     """What makes a run this run, or None when it must not be remembered.
 
-    ``chosen`` is the caller's own network and its weights' version
-    (:func:`~nst_utils.engine.models.given`), None for the engine's own.
+    ``chosen`` is the caller's own network (:func:`~nst_utils.engine.models.given`), None
+    for the engine's own; a run on the caller's own is never remembered (its weights may
+    change).
     """
     s = plan.settings
-    if not s.reuse_compiled or s.seed is None or s.snapshot_dir is not None:
+    if not s.reuse_compiled or s.seed is None or s.snapshot_dir is not None or chosen is not None:
         return None
     settings = tuple((name, repr(getattr(s, name))) for name in type(s).names()
                      if name not in _NOT_PART_OF_THE_RUN)
     pictures = (fingerprint(plan.content), tuple(fingerprint(style) for style in plan.styles), plan.blend)
-    network = None if chosen is None else chosen.key
-    return settings, pictures, plan.stages, plan.precision, functions.fingerprint(), network
+    return settings, pictures, plan.stages, plan.precision, functions.fingerprint()
 
 
 def _copy(result, plan):

@@ -8,7 +8,6 @@ The pictures and your functions are not settings: they are given to the run.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -27,7 +26,7 @@ PRECISIONS = ("float32", "bfloat16", "auto")
 POOLINGS = ("max", "avg")
 #: Set to 0 to trace a fresh compiled step for every run and paint every run again
 #: (how the engine worked before compiled steps and finished runs were kept).
-REUSE_ENV_VAR = "NST_REUSE_COMPILED"
+REUSE_ENV_VAR = config.REUSE_ENV_VAR
 
 
 @dataclass(frozen=True)
@@ -138,7 +137,7 @@ def _defaults(s: TransferSettings) -> dict:
     size = s.size if s.size is not None or not grading else config.GRADING_IMAGE_SIZE
     reuse = s.reuse_compiled
     if reuse is None:
-        reuse = os.environ.get(REUSE_ENV_VAR, "1").strip() not in ("0", "false", "no")
+        reuse = config.reuse_compiled()
     return dict(
         size=None if size is None else size_pair(size),
         steps=_steps(steps),

@@ -15,7 +15,7 @@ from nst_utils.weights.checksum import _remember_md5, cached_md5
 
 
 #: Set to download from another address (a mirror; tests use a server on 127.0.0.1).
-URL_ENV_VAR = "NST_VGG19_URL"
+URL_ENV_VAR = config.WEIGHTS_URL_ENV_VAR
 
 
 class DownloadError(WeightsError):
@@ -95,7 +95,7 @@ def fetch(
             partial file is deleted).
     """
     dest_dir = Path(dest) if dest is not None else Path(config.PRETRAINED_DIR)
-    url = url or os.environ.get(URL_ENV_VAR) or config.KERAS_WEIGHTS_URL
+    url = url or config.weights_url()
     target = dest_dir / config.KERAS_WEIGHTS_FILENAME
     if target.is_file() and cached_md5(target) == config.KERAS_WEIGHTS_MD5:
         return target

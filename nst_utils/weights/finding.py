@@ -58,7 +58,7 @@ def candidate_paths() -> list[tuple[str, Path | None]]:
     Returns ``(origin, path)`` pairs; the environment entry has ``None`` as
     its path when ``$NST_VGG19_WEIGHTS`` is not set.
     """
-    env = os.environ.get(config.WEIGHTS_ENV_VAR) or None
+    env = config.weights_file()
     pretrained = Path(config.PRETRAINED_DIR)
     return [
         (ORIGIN_ENV, Path(env).expanduser() if env else None),

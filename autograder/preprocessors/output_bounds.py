@@ -29,7 +29,10 @@ from __future__ import annotations
 import zmq
 import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
+from nbgrader.preprocessors import LimitOutput
 from traitlets import default
+
+from autograder.settings import NstGrader
 
 #: Largest output a single message may keep; larger ones are cut to this.
 MESSAGE_BYTES = 256 * 2**10
@@ -212,3 +215,11 @@ class BoundedKernelClient(AsyncKernelClient):
             self._watching.close(linger=0)
             self._monitor = None
         super().stop_channels()
+
+
+class LimitOutputLines(LimitOutput):
+    """nbgrader's ``LimitOutput``, keeping ``c.NstGrader.max_output_lines`` lines per cell."""
+
+    @default("max_lines")
+    def _grader_setting(self):
+        return NstGrader(parent=self).max_output_lines

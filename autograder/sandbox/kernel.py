@@ -26,26 +26,25 @@ import tempfile
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Instance
+from traitlets import Float, Instance
 
-from .sandbox_cgroup import SandboxCgroup
-from .sandbox_files import read_scratch_file
-from .sandbox_mounts import CONNECTION_FILE, SCRATCH, SOCKETS, Binds, Limits, bwrap_command
+from .cgroup import SandboxCgroup
+from .files import read_scratch_file
+from .mounts import CONNECTION_FILE, SCRATCH, SOCKETS, Binds, Limits, bwrap_command
 
-START_TIMEOUT_S = 60
 #: What the sandbox runs in place of ``ipykernel_launcher`` (TensorFlow imported first).
-PRELOADED_KERNEL = "nst_utils.preloaded_kernel"
+PRELOADED_KERNEL = "nst_utils.grading.preloaded_kernel"
 
 
 class SandboxStartError(RuntimeError):
     """bubblewrap could not set the sandbox up."""
 
 
-def _read_until(fd: int, what: str, end: bytes, limit: int = 65536) -> bytes:
+def _read_until(fd: int, what: str, end: bytes, timeout: float, limit: int = 65536) -> bytes:
     """Read ``fd`` until ``end`` arrives; a start failure if EOF or timeout comes first."""
     data = b""
     while end not in data and len(data) < limit:
-        ready, _, _ = select.select([fd], [], [], START_TIMEOUT_S)
+        ready, _, _ = select.select([fd], [], [], timeout)
         chunk = os.read(fd, limit) if ready else b""
         if not chunk:
             raise SandboxStartError(
@@ -58,7 +57,8 @@ def _read_until(fd: int, what: str, end: bytes, limit: int = 65536) -> bytes:
 class SandboxedKernelManager(AsyncKernelManager):
     """``AsyncKernelManager`` that starts the kernel inside the sandbox."""
 
-    limits = Instance(Limits, help="Resource limits; default: Limits.from_env()")
+    limits = Instance(Limits, help="Resource limits; default: the grader's defaults")
+    start_timeout = Float(120.0, help="Seconds the sandbox may take to be set up")
     scratch_fd: int | None = None
     sandbox_pid: int | None = None  # the sandbox's first process, as the host sees it
     _socket_fd: int | None = None
@@ -72,15 +72,15 @@ class SandboxedKernelManager(AsyncKernelManager):
     extra_fds: tuple[int, ...] = ()
 
     def _limits_default(self):
-        return Limits.from_env()
+        return Limits()
 
     def __init__(self, **kwargs):
         kwargs.setdefault("transport", "ipc")
         super().__init__(**kwargs)
 
     async def _async_pre_start_kernel(self, **kw):
-        from .sandbox import bwrap_executable  # the one home of "which bwrap"
-        from .sandbox_fonts import font_list
+        from . import bwrap_executable  # the one home of "which bwrap"
+        from .fonts import font_list
         self._close_fds()
         self.transport, self.ip = "ipc", f"{SOCKETS}/kernel"
         self._private = tempfile.mkdtemp(prefix="nst-kernel-")
@@ -115,8 +115,9 @@ class SandboxedKernelManager(AsyncKernelManager):
                 os.close(fd)
             self._binds.close()
         try:
-            info = json.loads(_read_until(self._info_r, "no sandbox process", b"}"))
-            _read_until(self._ready_r, "the launcher did not report", b"ready")
+            info = json.loads(_read_until(self._info_r, "no sandbox process", b"}",
+                                          self.start_timeout))
+            _read_until(self._ready_r, "the launcher did not report", b"ready", self.start_timeout)
             self.sandbox_pid = int(info["child-pid"])
             root = f"/proc/{self.sandbox_pid}/root"
             flags = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC

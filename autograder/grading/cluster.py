@@ -14,7 +14,7 @@ data (scores, gradebook rows, the autograded notebook's bytes). Workers never
 read or write the course folder, and the client (the ``grade`` process) is
 the only writer of the gradebook.
 
-On a worker, a task's notebooks are graded by ``autograder.course.run_jobs``:
+On a worker, a task's notebooks are graded by ``autograder.grading.jobs.run_jobs``:
 nbgrader runs in a process started by a *forkserver* (never forked from the
 multithreaded worker), its kernel in the sandbox, with TensorFlow and BLAS
 kept to one thread, so N workers use N cores. The client first checks that
@@ -33,10 +33,11 @@ import functools
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from autograder.course import GradingTask  # noqa: F401 - PLAN contract 4: what a task is
+from autograder.grading.jobs import GradingTask
+from autograder.grading.results import Flag, NotebookOutcome, first_exercise
 from nst_utils import config
 
 #: How often a task may be rescheduled after its worker died: exactly once.
@@ -60,25 +61,36 @@ class Assets:
     notebooks: dict  # graded source notebook name -> bytes
     fingerprint: str  # the course version of the client (see :func:`fingerprint`)
     secret: bytes  # the class's grading secret (never read from the course by a worker)
-    unsandboxed: bool = False  # grade without the kernel sandbox (trusted work only)
+    settings: dict  # the grader's settings of the client (autograder.settings), by name
+
+    @property
+    def unsandboxed(self) -> bool:  # grade without the kernel sandbox (trusted work only)
+        return bool(self.settings.get("unsandboxed"))
+
+    def options(self):
+        """The client's settings, as a worker grades with them (its own environment aside)."""
+        from autograder.settings import NstGrader
+
+        return NstGrader(environ={}, **self.settings)
 
 
 @functools.lru_cache(maxsize=1)
 def fingerprint() -> str:
     """The course version this process grades with (read once, on first use): the digest
-    of what decides a grade (source notebooks, nbgrader configuration, nbgrader).
+    of what decides a grade (:func:`autograder.grading.template.assets_version`).
     A local cluster's workers share it with the client."""
-    from autograder.template import assets_version
+    from autograder.grading.template import assets_version
 
     return assets_version()
 
 
-def load_assets(course: Path, unsandboxed: bool = False) -> Assets:
-    from autograder.cases import course_secret
-    from autograder.template import source_notebooks
+def load_assets(course: Path, options) -> Assets:
+    """What the workers need to grade ``course`` with the grader's settings ``options``."""
+    from autograder.grading.cases import course_secret
+    from autograder.grading.template import source_notebooks
 
     return Assets({p.name: p.read_bytes() for p in source_notebooks()}, fingerprint(),
-                  course_secret(course), unsandboxed)
+                  course_secret(course), options.values())
 
 
 def can_start_processes() -> bool:
@@ -96,41 +108,37 @@ def sandbox_status() -> tuple[bool, str]:
 
 
 # ------------------------------------------------------------ worker side
-def grade_submission_on_worker(tasks: list, assets: Assets) -> list[dict]:
+def grade_submission_on_worker(tasks: list, assets: Assets) -> list[NotebookOutcome]:
     """Run on a Dask worker: grade one student's notebooks, one at a time, their kernels
-    forked by one sandbox that imports TensorFlow once (:mod:`autograder.forked_kernels`)."""
-    from autograder import course
-    from autograder.sandbox import UNSANDBOXED_ENV
+    forked by one sandbox that imports TensorFlow once (:mod:`autograder.grading.kernels`)."""
+    from autograder.grading import jobs
 
     if fingerprint() != assets.fingerprint:
         raise CourseVersionMismatch(
             f"a worker runs course version {fingerprint()}, the client {assets.fingerprint}: "
             "install the same course package on every worker and restart the workers")
     os.environ.update(THREAD_ENV)
-    if assets.unsandboxed:
-        os.environ[UNSANDBOXED_ENV] = "1"
     seconds, last = {}, [time.monotonic()]
 
-    def timed(index, *_):  # each notebook's share of the wall time, in the order they end
+    def timed(index, _outcome):  # each notebook's share of the wall time, in the order they end
         seconds[index], last[0] = time.monotonic() - last[0], time.monotonic()
 
     with tempfile.TemporaryDirectory(prefix="nst-task-") as tmp:
         for name, data in assets.notebooks.items():
             (Path(tmp) / name).write_bytes(data)
-        template = course.template_course(Path(tmp))
-        outcomes = course.run_jobs(list(tasks), workers=1, template=template,
-                                   secret=assets.secret, on_done=timed,
-                                   on_start=lambda _index, task: announce(task))
-    return [{"student": task.student, "name": task.name, "result": outcome.result.as_json(),
-             "rows": outcome.rows, "autograded": outcome.autograded,
-             "seconds": seconds.get(index, 0.0), "host": os.uname().nodename}
-            for index, (task, outcome) in enumerate(zip(tasks, outcomes))]
+        template = jobs.template_course(Path(tmp))
+        outcomes = jobs.run_jobs(list(tasks), workers=1, template=template,
+                                 secret=assets.secret, on_done=timed, options=assets.options(),
+                                 on_start=lambda _index, task: announce(task))
+    return [replace(outcome, seconds=seconds.get(index, 0.0), host=os.uname().nodename, log="")
+            for index, outcome in enumerate(outcomes)]
 
 
 def each(grader):
-    """A grader of one notebook (``grader(task, assets) -> dict``, e.g. a test's stand-in)
+    """A grader of one notebook (``grader(task, assets) -> NotebookOutcome``, e.g. a test's
+    stand-in)
     as a grader of a student's notebooks, each announced as the real grader does."""
-    def grade_all(tasks: list, assets: Assets) -> list[dict]:
+    def grade_all(tasks: list, assets: Assets) -> list[NotebookOutcome]:
         outcomes = []
         for task in tasks:
             announce(task)
@@ -156,16 +164,13 @@ def announce(task: GradingTask) -> None:
                                       "notebook": task.name})
 
 
-def flagged(task: GradingTask, kind: str, detail: str) -> dict:
+def flagged(task: GradingTask, kind: str, detail: str) -> NotebookOutcome:
     """A notebook the cluster failed to grade: never filed as a grade; regraded next run."""
-    function = next((e.function for e in config.EXERCISES if e.notebook == task.name), None)
     exercises = {e.function: {"points": 0.0, "max_points": e.points}
-                 for e in config.EXERCISES if e.notebook == task.name}
-    result = {"notebook": task.name, "exercises": exercises, "total": 0.0,
-              "max_total": sum(e["max_points"] for e in exercises.values()),
-              "flags": [{"exercise": function, "kind": kind, "detail": detail}], "errors": []}
-    return {"student": task.student, "name": task.name, "result": result, "rows": {},
-            "autograded": None, "seconds": 0.0, "host": None, "incomplete": True}
+                 for e in config.exercises_in(task.name)}
+    return NotebookOutcome(task.student, task.name, exercises, 0.0,
+                           sum(e["max_points"] for e in exercises.values()),
+                           (Flag(first_exercise(task.name), kind, detail),), incomplete=True)
 
 
 # ------------------------------------------------------------ client side
@@ -243,12 +248,12 @@ def check_workers(client, expected: str, unsandboxed: bool = False,
 
 def run(client, tasks: list[GradingTask], assets: Assets, on_done, grader=None) -> None:
     """Grade ``tasks`` on the cluster; call ``on_done(outcome)`` as each notebook's outcome
-    comes back.
+    (a :class:`~autograder.grading.results.NotebookOutcome`) comes back.
 
     A Dask task is one student, whose notebooks are graded one after the other, their
-    kernels forked by one sandbox (:mod:`autograder.forked_kernels`); a task says which
+    kernels forked by one sandbox (:mod:`autograder.grading.kernels`); a task says which
     notebook it grades (:func:`announce`), so a worker that dies names it.
-    ``grader(task, assets) -> outcome`` grades one notebook on the workers (tests give
+    ``grader(task, assets) -> NotebookOutcome`` grades one notebook on the workers (tests give
     a stand-in).
 
     Each task is accepted once (by its key), so a task regraded after its worker
@@ -278,7 +283,7 @@ def run(client, tasks: list[GradingTask], assets: Assets, on_done, grader=None) 
         client.cancel(list(futures))
 
 
-def _outcomes(client, future, group: list) -> list[dict]:
+def _outcomes(client, future, group: list) -> list[NotebookOutcome]:
     """The notebooks' outcomes of one student's task, or each notebook flagged if it failed."""
     from distributed.scheduler import KilledWorker
 
@@ -304,7 +309,7 @@ def _graded_when_killed(client, key: str) -> str | None:
     return said[-1] if said else None
 
 
-def _died(group: list, culprit: str | None) -> list[dict]:
+def _died(group: list, culprit: str | None) -> list[NotebookOutcome]:
     """Every notebook of a student whose task killed two workers: flagged, never filed."""
     again = "; the next `grade` run grades it again"
     return [flagged(task, "worker died", "this notebook was being graded on two workers that "

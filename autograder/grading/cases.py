@@ -1,10 +1,11 @@
 """The graded cases: inputs chosen per submission, and the reference's answers to them.
 
 Trusted side only. For every exercise of a notebook, :func:`prepare` draws
-fresh inputs from a seed that depends on a course secret and the submitted
-notebook's digest (a regrade of the same file gets the same cases; nobody
-without the secret can predict them), then runs the reference solution on
-them through the same runner the harness uses in the learner's kernel.
+fresh inputs (as the exercise draws them: :mod:`nst_utils.grading.exercises`)
+from a seed that depends on a course secret and the submitted notebook's
+digest (a regrade of the same file gets the same cases; nobody without the
+secret can predict them), then runs the reference solution on them through
+the same runner the harness uses in the learner's kernel.
 
 The learner's kernel receives the inputs only (:func:`write_inputs`); the
 expected answers stay with the grader (:func:`save` / :func:`load`).
@@ -24,20 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from nst_utils import config, harness
+from nst_utils import config
+from nst_utils.grading import harness
 
 #: File, in a course's root folder, holding the secret that seeds the graded cases.
 SECRET_FILE = ".nst-grading-secret"
-SECRET_ENV = "NST_GRADING_SECRET"
-
-#: Activation shapes (1, n_H, n_W, n_C) of the cost exercises: square, rectangular,
-#: one channel, many channels.
-ACTIVATION_SHAPES = ((1, 3, 5, 4), (1, 7, 2, 16), (1, 1, 9, 3), (1, 6, 4, 64), (1, 2, 2, 1))
-#: Shapes (n_C, n_H·n_W) of the Gram-matrix exercise.
-GRAM_SHAPES = ((3, 10), (8, 7), (1, 5), (64, 36), (5, 1))
-#: Weights of the total-cost cases (empty: the defaults).
-TOTAL_WEIGHTS = ({}, {"alpha": 1.5, "beta": 0.25}, {"alpha": 0.0, "beta": 3.0},
-                 {"alpha": 7.0, "beta": 0.0}, {"beta": 2.0})
 
 
 @dataclass(frozen=True)
@@ -52,8 +44,10 @@ class CaseSet:
 
 def course_secret(root: Path) -> bytes:
     """The course's grading secret (``$NST_GRADING_SECRET``, else a file made once in ``root``)."""
-    if os.environ.get(SECRET_ENV):
-        return os.environ[SECRET_ENV].encode()
+    from autograder import settings
+
+    if settings.secret_override():
+        return settings.secret_override()
     path = Path(root) / SECRET_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -78,58 +72,9 @@ def seed_for(secret: bytes, digest: str, function: str) -> int:
     return int.from_bytes(hmac.new(secret, message, hashlib.sha256).digest()[:8], "little")
 
 
-def _float32(rng: np.random.Generator, shape, low=0.0, high=2.0) -> np.ndarray:
-    return rng.uniform(low, high, size=shape).astype(np.float32)
-
-
-def _pairs(rng):
-    return [{"first": _float32(rng, s), "second": _float32(rng, s)} for s in ACTIVATION_SHAPES]
-
-
-def _grams(rng):
-    return [{"A": _float32(rng, s, -1.0, 1.0)} for s in GRAM_SHAPES]
-
-
-def _totals(rng):
-    cases = []
-    for weights in TOTAL_WEIGHTS:
-        case = {"J_content": _float32(rng, (), 0.5, 5.0), "J_style": _float32(rng, (), 0.5, 5.0)}
-        case.update({name: np.float32(value) for name, value in weights.items()})
-        cases.append(case)
-    return cases
-
-
-def _pushed_out(rng, image: np.ndarray, target: np.ndarray) -> None:
-    """Put one pixel on each edge of [0, 1] with a target beyond it, so the first step pushes them out.
-
-    The distance term's slope there (2) beats the smoothing term's (at most 2 x 0.5), so
-    every case, whatever the draw, shows whether the step clips the image back.
-    """
-    low, high = rng.choice(image.size, size=2, replace=False)
-    image.flat[low], target.flat[low] = 0.0, -1.0
-    image.flat[high], target.flat[high] = 1.0, 2.0
-
-
-def _steps(rng):
-    cases = []
-    for shape, rate, beta_1, epsilon in (((1, 4, 5, 3), 0.1, 0.9, 1e-7),
-                                         ((1, 3, 6, 3), 0.05, 0.99, 1e-1)):
-        image, target = _float32(rng, shape, 0.0, 1.0), _float32(rng, shape, -0.5, 1.5)
-        _pushed_out(rng, image, target)
-        cases.append({"image": image, "target": target,
-                      "smooth": np.float32(rng.uniform(0.1, 0.5)),
-                      "learning_rate": np.float32(rate), "beta_1": np.float32(beta_1),
-                      "epsilon": np.float32(epsilon), "steps": np.int64(3)})
-    return cases
-
-
-_GENERATORS = {"compute_content_cost": _pairs, "gram_matrix": _grams,
-               "compute_layer_style_cost": _pairs, "total_cost": _totals, "train_step": _steps}
-
-
 def make_inputs(function: str, seed: int) -> dict[str, np.ndarray]:
     """The flat inputs mapping (``cK.name`` -> array) of ``function``'s cases for ``seed``."""
-    cases = _GENERATORS[function](np.random.default_rng(seed))
+    cases = config.exercise(function).cases(np.random.default_rng(seed))
     return {f"c{index}.{name}": np.asarray(value)
             for index, case in enumerate(cases) for name, value in case.items()}
 
@@ -145,11 +90,29 @@ def draw(notebook: str, digest: str, secret: bytes) -> dict[str, CaseSet]:
 
 
 def answer(sets: dict[str, CaseSet], reference: dict) -> dict[str, CaseSet]:
-    """The same cases with the reference's answers to them (needs TensorFlow)."""
-    helpers = {"gram_matrix": reference["gram_matrix"]}
-    return {function: replace(case_set, expected=harness.run_cases(
-                function, reference[function], case_set.inputs, helpers))
-            for function, case_set in sets.items()}
+    """The same cases with the reference's answers to them (needs TensorFlow), each exercise
+    judged with the reference versions of its helpers, as in the kernel."""
+    answered = {}
+    for function, case_set in sets.items():
+        graded = config.exercise(function)
+        helpers = {name: reference[name] for name, _notebook in graded.helpers}
+        inputs = dict(case_set.inputs)
+        if graded.judged_with:  # its reference's values, staged with the inputs
+            helpers[graded.judged_with] = reference[graded.judged_with]
+            inputs.update(_staged_values(graded, inputs, reference[graded.judged_with]))
+        answered[function] = replace(case_set, inputs=inputs, expected=harness.run_cases(
+            function, reference[function], inputs, helpers))
+    return answered
+
+
+def _staged_values(graded, inputs: dict, function) -> dict:
+    """``cK.name`` arrays of what each case's inputs carry of ``graded.judged_with``."""
+    staged = {}
+    for case in harness.case_names(inputs):
+        prefix = case + "."
+        arguments = {k[len(prefix):]: v for k, v in inputs.items() if k.startswith(prefix)}
+        staged.update({prefix + k: v for k, v in graded.stage_values(arguments, function).items()})
+    return staged
 
 
 def prepare(notebook: str, digest: str, secret: bytes, reference: dict) -> dict[str, CaseSet]:

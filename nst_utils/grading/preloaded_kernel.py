@@ -1,6 +1,6 @@
 """An IPython kernel that imports TensorFlow and matplotlib before it starts.
 
-``python -m nst_utils.preloaded_kernel -f CONNECTION_FILE`` is what the
+``python -m nst_utils.grading.preloaded_kernel -f CONNECTION_FILE`` is what the
 grading sandbox runs in place of ``ipykernel_launcher``. While one of a
 learner's notebooks is graded, the kernel of their next notebook is started
 (it reads nothing of theirs until it runs their cells); importing the heavy

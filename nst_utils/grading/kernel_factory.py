@@ -1,6 +1,6 @@
 """One submission's grading kernels, forked from a process that imported TensorFlow once.
 
-The grading sandbox of a submission runs ``python -m nst_utils.kernel_factory
+The grading sandbox of a submission runs ``python -m nst_utils.grading.kernel_factory
 REQUESTS_FD REPLIES_FD``. It imports TensorFlow, matplotlib and the course's
 checks (but runs no TensorFlow operation, so that forking stays safe), then
 serves the trusted grading process, one JSON line per request:
@@ -9,7 +9,9 @@ serves the trusted grading process, one JSON line per request:
     End whatever the previous kernel left running, empty the sandbox's writable
     places, copy ``/staging`` (the next notebook's staging folder, which the
     trusted side refilled) into ``/scratch``, and fork a fresh IPython kernel
-    there. Reply ``{"pid": PID}`` (its PID in the sandbox).
+    there, which leaves its PID in ``<socket>.pid`` beside its sockets before it
+    answers anything ("0" there if it could not be forked). Reply
+    ``{"pid": PID}`` (its PID in the sandbox).
 ``{"op": "end"}``
     End every process of the sandbox but this one. Reply ``{"ended": true}``.
 
@@ -32,7 +34,7 @@ import sys
 import time
 from pathlib import Path
 
-from nst_utils.sandbox_paths import MPL_DIR, RESULTS, SCRATCH, SOCKETS, STAGING
+from nst_utils.grading.paths import MPL_DIR, RESULTS, SCRATCH, SOCKETS, STAGING
 
 #: Writable places emptied before each kernel (those not mounted in a sandbox are skipped).
 WRITABLE = (f"{SCRATCH}/{RESULTS}", SCRATCH, "/tmp", "/dev/shm", SOCKETS)
@@ -52,7 +54,7 @@ def preload() -> None:
 
     with stderr_silenced():
         import tensorflow  # noqa: F401 - fork-safe until its first operation
-    from nst_utils import preloaded_kernel
+    from nst_utils.grading import preloaded_kernel
 
     preloaded_kernel.preload()
 
@@ -110,14 +112,28 @@ def copy_staging(source: Path, target: Path) -> None:
             shutil.copyfile(entry.path, target / entry.name)
 
 
+def _socket_file(connection: dict, suffix: str) -> Path:
+    return Path(SOCKETS) / f"{connection['ip'].rsplit('/', 1)[-1]}{suffix}"
+
+
+def _write_new(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
 def fork_kernel(connection: dict, argv: list[str], keep: tuple[int, ...]) -> int:
     """A fresh kernel in ``/scratch``, after the previous one's processes and files are gone."""
-    end_others()
-    for folder in WRITABLE:
-        empty(Path(folder))
-    Path(MPL_DIR).mkdir(mode=0o777, exist_ok=True)
-    copy_staging(Path(STAGING), Path(SCRATCH))
-    pid = os.fork()
+    try:
+        end_others()
+        for folder in WRITABLE:
+            empty(Path(folder))
+        Path(MPL_DIR).mkdir(mode=0o777, exist_ok=True)
+        copy_staging(Path(STAGING), Path(SCRATCH))
+        pid = os.fork()
+    except BaseException:
+        _write_new(_socket_file(connection, ".pid"), "0")  # the trusted side stops waiting
+        raise
     if pid:
         return pid
     try:
@@ -132,10 +148,9 @@ def _become_kernel(connection: dict, argv: list[str], keep: tuple[int, ...]) -> 
     set_dumpable(True)
     os.setsid()
     os.chdir(SCRATCH)
-    path = Path(SOCKETS) / f"{connection['ip'].rsplit('/', 1)[-1]}.json"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(connection, handle)
+    path = _socket_file(connection, ".json")
+    _write_new(path, json.dumps(connection))
+    _write_new(_socket_file(connection, ".pid"), str(os.getpid()))
     from nst_utils import _tf
     from ipykernel import kernelapp
 
@@ -163,7 +178,7 @@ def _answer(request: dict, keep: tuple[int, ...]) -> dict:
 
 
 if __name__ == "__main__":
-    from nst_utils.preloaded_kernel import leave_working_folder_off_path
+    from nst_utils.grading.preloaded_kernel import leave_working_folder_off_path
 
     leave_working_folder_off_path()
     set_dumpable(False)

@@ -1,12 +1,12 @@
 """What the fork server that starts nbgrader does once, so that no graded notebook pays it.
 
-:mod:`autograder.nbgrader_run` names this module in the fork server's
+:mod:`autograder.grading.nbgrader_run` names this module in the fork server's
 preload list. Importing it loads nbgrader, this course's preprocessors and
 what nbgrader would otherwise import late (``sqlite3``, IPython's paths), and
 warms the caches each forked child would otherwise fill again: SQLAlchemy's
 mapper and schema set-up for nbgrader's gradebook models (on a throw-away
 in-memory database), the compiled JSON schema nbformat validates with, and
-where the kernels' matplotlib font list is (:mod:`autograder.sandbox_fonts`).
+where the kernels' matplotlib font list is (:mod:`autograder.sandbox.fonts`).
 Nothing here reads a course or a submission.
 """
 
@@ -17,8 +17,8 @@ import nbformat
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.orm import configure_mappers
 
-from autograder import execute, judge  # noqa: F401 - the course's preprocessors
-from autograder.sandbox_fonts import font_list
+from autograder.preprocessors import execute, judge  # noqa: F401 - the course's preprocessors
+from autograder.sandbox.fonts import font_list
 from nbgrader.api import Base
 from nbgrader.apps.nbgraderapp import NbGraderApp  # noqa: F401
 

@@ -20,8 +20,8 @@ nbgrader configuration closes each:
 * ``HTMLExporter.sanitize_html``: nbconvert's templates clean HTML outputs
   and write no JavaScript output.
 
-The outputs of graded notebooks are inert already (:mod:`autograder.output_bounds`)
-and feedback holds none of a kernel's (:mod:`autograder.student_view`); this
+The outputs of graded notebooks are inert already (:mod:`autograder.preprocessors.output_bounds`)
+and feedback holds none of a kernel's (:mod:`autograder.preprocessors.student_view`); this
 is the layer that protects the browser whatever the notebook holds.
 """
 

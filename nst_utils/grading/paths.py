@@ -1,8 +1,8 @@
 """Where things are inside a grading sandbox: the one home of these paths.
 
-The trusted side mounts them (``autograder.sandbox_mounts``); inside, the
-kernel factory (:mod:`nst_utils.kernel_factory`) and the harness
-(:mod:`nst_utils.harness`) use them.
+The trusted side mounts them (``autograder.sandbox.mounts``); inside, the
+kernel factory (:mod:`nst_utils.grading.kernel_factory`) and the harness
+(:mod:`nst_utils.grading.harness`) use them.
 """
 
 SCRATCH = "/scratch"          # the kernel's working folder

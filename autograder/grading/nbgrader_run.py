@@ -18,63 +18,65 @@ import subprocess
 import sys
 from pathlib import Path
 
+from autograder import settings
 from nst_utils.notebook_runner import tools_env
 
-CONFIG_FILE = Path(__file__).with_name("nbgrader_config.py")
-#: Memory nbgrader and its kernel may use (address space, bytes). TensorFlow
-#: reserves much virtual memory it never touches, so this is far above its needs.
-MEMORY_LIMIT = int(os.environ.get("NST_MEMORY_LIMIT_GB", "6")) * 2**30
 #: Environment variable that tags every process of one grading job.
 JOB_ENV = "NST_GRADING_JOB"
 
 
-def cell_timeout() -> int:
-    """Seconds one cell may run while grading (``$NST_CELL_TIMEOUT``, default 90)."""
-    return int(os.environ.get("NST_CELL_TIMEOUT", "90"))
-
-
-def notebook_timeout() -> float:
-    """Wall-clock limit of one notebook, all its cells (``$NST_NOTEBOOK_TIMEOUT``)."""
-    return float(os.environ.get("NST_NOTEBOOK_TIMEOUT", str(3 * cell_timeout() + 120)))
-
-
-def course_env(course_root: Path) -> dict:
+def course_env() -> dict:
     """Environment for nbgrader: this venv's tools first on PATH, one core per kernel."""
     env = tools_env()
-    env["NST_COURSE_ROOT"] = str(course_root)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     for name in ("OMP_NUM_THREADS", "TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS"):
         env.setdefault(name, "1")
     return env
 
 
-def link_config(course_root: Path) -> None:
-    """Make nbgrader, run inside ``course_root``, load this course's configuration."""
-    (course_root / "nbgrader_config.py").write_text(
-        f"c = get_config()  # noqa: F821\nload_subconfig({str(CONFIG_FILE)!r})  # noqa: F821\n",
-        encoding="utf-8",
-    )
+def link_config(course_root: Path, options=None, extra: tuple[str, ...] = ()) -> None:
+    """Make nbgrader, run inside ``course_root``, load this course's configuration, with
+    the grader's settings ``options`` (:mod:`autograder.settings`) and ``extra`` lines."""
+    lines = ["c = get_config()  # noqa: F821",
+             f"load_subconfig({str(settings.COURSE_CONFIG)!r})  # noqa: F821",
+             f"c.CourseDirectory.root = {str(course_root)!r}",
+             *(settings.as_lines(options) if options is not None else []), *extra]
+    (course_root / "nbgrader_config.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _limit_memory() -> None:
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-    except (ValueError, OSError):
-        pass
+def ensure_config(course_root: Path) -> None:
+    """A course's ``nbgrader_config.py`` (loading this course's configuration), written if it
+    has none; one that exists holds the instructor's settings and is left as it is."""
+    if not (course_root / "nbgrader_config.py").exists():
+        link_config(course_root)
+
+
+def _memory_limiter(options):
+    limit = int(options.memory_limit_gb * 2**30)
+
+    def limit_memory() -> None:
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        except (ValueError, OSError):
+            pass
+
+    return limit_memory
 
 
 def run_nbgrader(args: list[str], course: Path, *, timeout: float | None = None,
-                 env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run nbgrader in ``course`` with this course's configuration, memory-capped.
+                 env: dict | None = None, options=None) -> subprocess.CompletedProcess:
+    """Run nbgrader in ``course`` with its configuration (this course's, written if it has
+    none), memory-capped by the grader's settings ``options`` (default: the course's own).
 
     On timeout the whole process group (nbgrader and its kernels) is killed.
     """
-    link_config(course)
-    environment = course_env(course)
+    ensure_config(course)
+    environment = course_env()
     environment.update(env or {})
+    options = options or settings.load(course)
     process = subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=course,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env=environment, preexec_fn=_limit_memory,
+                               env=environment, preexec_fn=_memory_limiter(options),
                                start_new_session=True)
     try:
         output, _ = process.communicate(timeout=timeout)
@@ -95,8 +97,8 @@ def _fork_server():
     global _context
     if _context is None:
         _context = multiprocessing.get_context("forkserver")
-        _context.set_forkserver_preload(["autograder.nbgrader_run",
-                                         "autograder.forkserver_preload"])
+        _context.set_forkserver_preload(["autograder.grading.nbgrader_run",
+                                         "autograder.grading.forkserver_preload"])
     return _context
 
 
@@ -109,25 +111,31 @@ def start_fork_server() -> None:
     forkserver.ensure_running()
 
 
-def spawn_nbgrader(argv: list[str], course: Path, log: Path, env: dict):
-    """Start ``nbgrader ARGV`` in ``course`` (output to ``log``); return its process handle."""
-    link_config(course)
-    environment = course_env(course)
-    environment.pop("NST_GRADEBOOK_URL", None)  # a private course keeps its own gradebook
+def spawn_nbgrader(argv: list[str], course: Path, log: Path, env: dict, options):
+    """Start ``nbgrader ARGV`` in the private course ``course``, whose configuration
+    (:func:`link_config`) holds the grader's settings ``options`` (output to ``log``); return its
+    process handle. No override in the environment reaches it: a private course keeps
+    its own gradebook and the settings it was given."""
+    environment = settings.without_overrides(course_env())
     environment.update(env)
     process = _fork_server().Process(target=_nbgrader_child,
-                                     args=(list(argv), str(course), str(log), environment))
+                                     args=(list(argv), str(course), str(log), environment,
+                                           int(options.memory_limit_gb * 2**30)))
     process.start()
     return process
 
 
-def _nbgrader_child(argv: list[str], course: str, log: str, environment: dict) -> None:
+def _nbgrader_child(argv: list[str], course: str, log: str, environment: dict,
+                    memory: int) -> None:
     """The forked child: its own session, memory-capped, dies with its parent."""
     code = 1
     try:
         os.setsid()
         _die_with_parent()
-        _limit_memory()
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        except (ValueError, OSError):
+            pass
         fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(fd, 1)
         os.dup2(fd, 2)

@@ -15,8 +15,9 @@ import tempfile
 import threading
 from pathlib import Path
 
-from autograder.nbgrader_run import CONFIG_FILE, run_nbgrader
-from autograder.results import GRADED_NOTEBOOKS
+from autograder.grading.nbgrader_run import run_nbgrader
+from autograder.settings import cache_root
+from autograder.grading.results import GRADED_NOTEBOOKS
 from nst_utils import config
 
 _lock = threading.Lock()
@@ -28,24 +29,36 @@ def source_notebooks(source_dir: Path | None = None) -> list[Path]:
     return [folder / name for name in config.NOTEBOOKS if name in GRADED_NOTEBOOKS]
 
 
+def grading_code() -> dict[str, Path]:
+    """The grader's own code, by name inside its package: both packages' modules (the judge,
+    the cases, the harness and its runners, the public checks, this configuration...) and
+    their data files."""
+    files = {}
+    for root in (Path(__file__).resolve().parents[1], config.PACKAGE_DIR):  # autograder, nst_utils
+        found = [*root.rglob("*.py"), *(root / "data").glob("*.json")]
+        files.update({path.relative_to(root.parent).as_posix(): path for path in found
+                      if "__pycache__" not in path.parts})
+    return dict(sorted(files.items()))
+
+
 def assets_version(source_dir: Path | None = None) -> str:
-    """A digest of everything that decides a grade: source notebooks, configuration, nbgrader."""
+    """A digest of everything that decides a grade: the source notebooks, the grader's own
+    code (:func:`grading_code`) and the versions of nbgrader, TensorFlow and NumPy."""
+    from importlib.metadata import PackageNotFoundError, version
+
     import nbgrader
 
     digest = hashlib.sha256(nbgrader.__version__.encode())
-    for path in [*source_notebooks(source_dir), CONFIG_FILE]:
+    for package in ("tensorflow-cpu", "tensorflow", "numpy"):
+        try:
+            digest.update(f"{package}=={version(package)}".encode())
+        except PackageNotFoundError:
+            pass
+    for path in source_notebooks(source_dir):
         digest.update(path.name.encode() + path.read_bytes())
+    for name, path in grading_code().items():
+        digest.update(name.encode() + path.read_bytes())
     return digest.hexdigest()[:16]
-
-
-def cache_root() -> Path:
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "nst-autograder"
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-    except OSError:  # no writable home: a per-user folder in the temporary directory
-        cache = Path(tempfile.gettempdir()) / f"nst-autograder-{os.getuid()}"
-        cache.mkdir(parents=True, exist_ok=True)
-    return cache
 
 
 def template_course(source_dir: Path | None = None) -> Path:

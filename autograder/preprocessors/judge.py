@@ -6,7 +6,7 @@ per case what is wrong. It runs no learner code: results are plain numbers.
 
 Every word of a verdict is the judge's own. The harness records the kind of
 object returned and the kind of error raised as small codes
-(:data:`nst_utils.harness_cases.KINDS`, :data:`~nst_utils.harness_cases.ERRORS`),
+(:data:`nst_utils.grading.harness.KINDS`, :data:`~nst_utils.grading.harness.ERRORS`),
 and the judge turns each code into its own explanation (:data:`KIND_WORDS`,
 :data:`ERROR_WORDS`); a code it does not know reads as "another kind". No
 text from the kernel (a message, a class name, anything printed) can appear
@@ -31,8 +31,8 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from nst_utils import cells
-from nst_utils.harness import case_names
-from nst_utils.harness_cases import ERRORS, KINDS
+from nst_utils import config
+from nst_utils.grading.harness import ERRORS, KINDS, case_names
 
 #: Relative tolerance (of the largest expected magnitude) for float32 answers.
 RELATIVE_TOLERANCE = 2e-4
@@ -147,52 +147,42 @@ class Verdict:
             return None
 
 
-def describe_case(function: str, case: dict) -> str:
-    """A short, learner-readable name for one case."""
-    if "first" in case:
-        return f"activations of shape {tuple(case['first'].shape)}"
-    if "A" in case:
-        return f"A of shape {tuple(case['A'].shape)}"
-    if "J_content" in case:
-        weights = {n: float(case[n]) for n in ("alpha", "beta") if n in case}
-        return "weights " + (", ".join(f"{n}={v:g}" for n, v in weights.items()) or "default")
-    if "image" in case:
-        return f"{int(case['steps'])} steps on an image of shape {tuple(case['image'].shape)}"
-    return "a graded case"
-
-
 def judge(function: str, seed: int, inputs: dict, expected: dict, results: dict | None
           ) -> Verdict:
-    """Compare ``results`` (recorded in the kernel) with ``expected``, case by case."""
+    """Compare ``results`` (recorded in the kernel) with ``expected``, case by case, in the
+    words of the judge and of the exercise (its cases' and fields' names, its diagnoses)."""
+    graded = config.exercise(function)
     verdicts = []
     for case in case_names(inputs):
         prefix = case + "."
         part = lambda mapping: {k[len(prefix):]: v for k, v in mapping.items()  # noqa: E731
                                 if k.startswith(prefix)}
         case_inputs, wanted = part(inputs), part(expected)
-        label = describe_case(function, case_inputs)
+        label = graded.describe(case_inputs)
         if results is None:
             reason = ("no result was recorded: the check cell stopped before calling your "
                       "function (an error, a time-out or a crash earlier in the notebook)")
         else:
-            reason = _first_problem(case_inputs, wanted, part(results))
+            reason = _first_problem(graded, case_inputs, wanted, part(results))
         verdicts.append(CaseVerdict(label, reason is None, reason or ""))
     return Verdict(function, seed, tuple(verdicts))
 
 
-def _first_problem(case: dict, wanted: dict, got: dict) -> str | None:
+def _first_problem(graded, case: dict, wanted: dict, got: dict) -> str | None:
     if "error" in got:
         return error_words(got["error"])
     for field, value in wanted.items():
         if field.endswith("_kind") or field == "gradient_missing":
             continue
-        problem = _field_problem(field, value, wanted, got)
+        problem = _field_problem(graded, field, value, wanted, got)
         if problem:
-            return _diagnose_step(field, problem, case, wanted, got)
+            matches = lambda other: _field_problem(  # noqa: E731
+                graded, other, wanted[other], wanted, got) is None
+            return graded.diagnose(field, problem, case, got, matches)
     return None
 
 
-def _field_problem(field: str, value: np.ndarray, wanted: dict, got: dict) -> str | None:
+def _field_problem(graded, field: str, value: np.ndarray, wanted: dict, got: dict) -> str | None:
     tensor = KINDS.index("tensor")
     kind = got.get(f"{field}_kind")
     if f"{field}_kind" in wanted and _code(wanted[f"{field}_kind"], len(KINDS)) == tensor \
@@ -202,44 +192,17 @@ def _field_problem(field: str, value: np.ndarray, wanted: dict, got: dict) -> st
         if field == "gradient" and "gradient_missing" in got:
             return ("no gradient flows back to the generated activations: use TensorFlow "
                     "operations only (no NumPy or Python numbers in between)")
-        return f"nothing was recorded for {_label(field)}"
+        return f"nothing was recorded for {graded.label(field)}"
     answer = got[field]
     if answer.shape != value.shape:
-        return f"{_label(field)} has {shape_words(answer.shape)}, expected {value.shape}"
+        return f"{graded.label(field)} has {shape_words(answer.shape)}, expected {value.shape}"
     if answer.dtype.kind not in "biuf" or not np.isfinite(answer).all():
-        return f"{_label(field)} is not finite"
+        return f"{graded.label(field)} is not finite"
     scale = float(np.abs(value).max()) if value.size else 0.0
     error = float(np.abs(answer.astype(np.float64) - value).max()) if value.size else 0.0
     if not error <= RELATIVE_TOLERANCE * scale + ABSOLUTE_TOLERANCE:
-        return f"{_label(field)} differs from the expected one"
+        return f"{graded.label(field)} differs from the expected one"
     return None
-
-
-def _label(field: str) -> str:
-    if field.startswith("cost"):
-        return f"the cost returned at step {int(field[4:]) + 1}"
-    if field.startswith("image"):
-        return f"the image after step {int(field[5:]) + 1}"
-    return {"value": "the value", "gradient": "the gradient"}.get(field, field)
-
-
-def _diagnose_step(field: str, problem: str, case: dict, wanted: dict, got: dict) -> str:
-    """For train_step, turn 'the image differs' into the likely mistake."""
-    if not field.startswith("image") or not problem.endswith("differs from the expected one"):
-        return problem
-    step = int(field[5:])
-    before = case["image"] if step == 0 else got.get(f"image{step - 1}")
-    after = got[field]
-    if before is not None and np.array_equal(np.asarray(before, np.float64), after):
-        return (f"{problem}: the image variable did not change. Update the variable itself "
-                "(apply_gradients changes it in place; put the clipped value back with .assign)")
-    if after.min() < 0.0 or after.max() > 1.0:
-        return f"{problem}: pixels left [0, 1]. Clip the image back into range after the step"
-    if step > 0 and _field_problem("image0", wanted["image0"], wanted, got) is None:
-        return (f"{problem}: the first step is right, a later one is not. Use the optimizer "
-                "you are given and do not create one per step (Adam remembers past steps)")
-    return (f"{problem}: take the gradient of the cost with respect to the image, and let "
-            "the optimizer apply it")
 
 
 # ------------------------------------------------------------- preprocessor
@@ -269,7 +232,7 @@ class JudgeGradedCells(NbGraderPreprocessor):
         grading = resources.get(RESOURCE_KEY) or {}
         self._verdicts = {}
         for function, case_set in (grading.get("sets") or {}).items():
-            from autograder.cases import read_results
+            from autograder.grading.cases import read_results
 
             results = read_results((grading.get("results") or {}).get(function))
             self._verdicts[function] = judge(function, case_set.seed, case_set.inputs,

@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .sandbox_mounts import MPL_DIR
+from .mounts import MPL_DIR
 
 _DUMP = ("import sys, matplotlib.font_manager as fm\n"
          "fm.json_dump(fm.fontManager, '/tmp/fontlist.json')\n"
@@ -35,19 +35,19 @@ def file_name() -> str:
 def _cache_path() -> Path:
     import matplotlib
 
-    from autograder.template import cache_root
+    from autograder.settings import cache_root
 
     key = hashlib.sha256(f"{matplotlib.__version__}:{sys.prefix}".encode()).hexdigest()[:12]
     return cache_root() / "sandbox-fonts" / key / file_name()
 
 
 def _build(target: Path) -> None:
-    from .sandbox import bwrap_executable
-    from .sandbox_mounts import Binds, Limits, probe_command  # noqa: I001
+    from . import bwrap_executable
+    from .mounts import Binds, Limits, probe_command  # noqa: I001
 
     binds = Binds()
     try:
-        command = probe_command(bwrap_executable(), binds, Limits.from_env(), code=_DUMP,
+        command = probe_command(bwrap_executable(), binds, Limits(), code=_DUMP,
                                 env={"MPLCONFIGDIR": MPL_DIR, "HOME": "/tmp"})
         done = subprocess.run(command, capture_output=True, text=True, timeout=120,
                               stdin=subprocess.DEVNULL, pass_fds=binds.fds)

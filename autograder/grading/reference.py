@@ -29,8 +29,6 @@ def load(source_dir=None) -> dict:
         name: import_functions(folder / notebook, name)
         for name, (notebook, _points) in config.GRADED_FUNCTIONS.items()
     }
-    name, notebook = config.STYLE_COST_FUNCTION
-    functions[name] = import_functions(folder / notebook, name)
     return functions
 
 

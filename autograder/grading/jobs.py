@@ -3,19 +3,19 @@
 Every command that grades (``score``, ``grade``, the sample bank, the
 benchmarks, a Dask worker) goes through :func:`run_jobs`:
 
-1. a private course is laid out from the template (:mod:`autograder.template`):
+1. a private course is laid out from the template (:mod:`autograder.grading.template`):
    the graded source notebooks, a copy of their gradebook, and the submitted
    notebook, written from the bytes the task carries (``submitted/`` of the
    class is only ever read, by the trusted process);
 2. this process draws the graded cases of the notebook's exercises and the
-   reference's answers to them (:mod:`autograder.cases`; TensorFlow is
+   reference's answers to them (:mod:`autograder.grading.cases`; TensorFlow is
    imported once per process, not once per notebook) and leaves them in the
    private course, which no kernel can see;
 3. ``nbgrader autograde`` runs there with this course's configuration: the
-   kernel runs sandboxed in a scratch folder (:mod:`autograder.execute`) and
-   the verdict is made outside it (:mod:`autograder.judge`);
+   kernel runs sandboxed in a scratch folder (:mod:`autograder.preprocessors.execute`) and
+   the verdict is made outside it (:mod:`autograder.preprocessors.judge`);
 4. the private gradebook and the executed notebook are read back as plain
-   data (:class:`TaskOutcome`).
+   data (:class:`~autograder.grading.results.NotebookOutcome`).
 
 Only the notebooks that hold graded cells form the grading assignment.
 """
@@ -31,15 +31,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import cases
-from autograder.nbgrader_run import (JOB_ENV, course_env, kill_orphans, kill_tagged,  # noqa: F401
-                                     link_config, notebook_timeout, run_nbgrader,
-                                     spawn_nbgrader, start_fork_server)
-from autograder.results import (GRADED_NOTEBOOKS, NotebookResult, SubmissionResult,  # noqa: F401
-                                dedupe, gradebook_rows, read_results,
-                                write_json)
-from autograder.template import (assets_version, cache_root, build_assignment,  # noqa: F401
-                                 copy_gradebook, source_notebooks, template_course)
+from autograder import settings
+from autograder.grading import cases
+from autograder.grading.nbgrader_run import (JOB_ENV, course_env, kill_orphans, kill_tagged,  # noqa: F401
+                                             link_config, run_nbgrader, spawn_nbgrader,
+                                             start_fork_server)
+from autograder.grading.results import (GRADED_NOTEBOOKS, Flag, NotebookOutcome,  # noqa: F401
+                                        StudentRecord, first_exercise, gradebook_rows,
+                                        notebook_outcome, write_json)
+from autograder.grading.template import (assets_version, build_assignment,  # noqa: F401
+                                         copy_gradebook, source_notebooks, template_course)
+from autograder.settings import cache_root
 from nst_utils import config
 
 
@@ -64,28 +66,12 @@ class GradingTask:
     notebook: bytes | None  # None: not handed in
     timestamp: str | None = None
 
-
-@dataclass
-class NotebookJob:
-    """A graded notebook given by its path (read when grading starts)."""
-
-    student: str
-    path: Path | None
-    name: str
-    timestamp: str | None = None
-
-    def task(self) -> GradingTask:
-        data = Path(self.path).read_bytes() if self.path is not None else None
-        return GradingTask(self.student, self.name, data, self.timestamp)
-
-
-@dataclass
-class TaskOutcome:
-    """What grading one notebook produced, as data: no file is written into the course."""
-
-    result: NotebookResult
-    rows: dict
-    autograded: bytes | None = None
+    @classmethod
+    def from_path(cls, student: str, path: Path | None, name: str,
+                  timestamp: str | None = None) -> GradingTask:
+        """The task of the notebook in ``path`` (None: not handed in), read now."""
+        return cls(student, name, Path(path).read_bytes() if path is not None else None,
+                   timestamp)
 
 
 _references: dict[Path, dict] = {}
@@ -97,7 +83,7 @@ def _reference(template: Path) -> dict:
     when several worker threads ask at the same time)."""
     with _loading_references:
         if template not in _references:
-            from autograder import reference
+            from autograder.grading import reference
 
             _references[template] = reference.load(template / "source" / config.ASSIGNMENT_ID)
         return _references[template]
@@ -108,76 +94,58 @@ def default_secret() -> bytes:
     return cases.course_secret(cache_root())
 
 
-@dataclass
-class _Prepared:
-    """A notebook about to be graded: its cases, its job token and, once started, its kernel."""
+class _Job:
+    """A notebook being graded by nbgrader in a private course: its cases, its kernel (forked
+    by the submission's factory, if any), the nbgrader process and its deadline."""
 
-    task: GradingTask
-    digest: str
-    sets: dict  # the cases; their answers are added by :meth:`answered`
-    token: str
-    kernel: object = None  # its kernel forked ahead (forked_kernels.ForkedKernel), if any
+    def __init__(self, task: GradingTask, template: Path, secret: bytes,
+                 options: settings.NstGrader, factory=None):
+        self.task, self.template, self.options = task, template, options
+        self.digest = cases.submission_digest(task.notebook)
+        # the answers first: an exercise's staged inputs may carry values of the reference
+        self.sets = cases.answer(cases.draw(task.name, self.digest, secret), _reference(template))
+        self.token = f"{os.getpid()}-{id(self)}-{time.monotonic_ns()}"
+        self.kernel = self._fork(factory)
+        self.factory = factory if self.kernel is not None else None
+        self.tmp: tempfile.TemporaryDirectory | None = None
+        self.status: int | None = None
 
-    @classmethod
-    def of(cls, task: GradingTask, secret: bytes) -> _Prepared:
-        digest = cases.submission_digest(task.notebook)
-        return cls(task, digest, cases.draw(task.name, digest, secret),
-                   f"{os.getpid()}-{id(task)}-{time.monotonic_ns()}")
+    def _fork(self, factory) -> dict | None:
+        """Have the submission's kernel factory fork this notebook's kernel, before nbgrader
+        starts (its Execute adopts it); without a factory, or while the factory serves
+        another notebook, nbgrader starts a kernel of its own."""
+        from autograder.grading import staging
 
-    def fork_kernel(self, template: Path, factory) -> None:
-        """Have the submission's kernel factory fork this notebook's kernel, before
-        nbgrader starts (its Execute adopts it); without a factory, or while the factory
-        serves another notebook, nbgrader starts a kernel of its own."""
-        from autograder import staging
+        if factory is None:
+            return None
+        source = self.template / "source" / config.ASSIGNMENT_ID
+        return factory.kernel(self.task.name, lambda folder: staging.stage(
+            folder, self.task.name, source, self.sets))
 
-        if factory is not None:
-            source = template / "source" / config.ASSIGNMENT_ID
-            self.kernel = factory.kernel(self.task.name, lambda folder: staging.stage(
-                folder, self.task.name, source, self.sets))
-
-    def answered(self, template: Path) -> dict:
-        """The cases with the reference's answers (TensorFlow, once per process)."""
-        return cases.answer(self.sets, _reference(template))
-
-    def close(self) -> None:
-        if self.kernel is not None:
-            self.kernel.close()
-            self.kernel = None
-
-
-class _Running:
-    """A notebook being graded by nbgrader, in its private course."""
-
-    def __init__(self, prepared: _Prepared, template: Path):
-        task = self.task = prepared.task
-        self.prepared = prepared
+    def start(self) -> None:
+        """Lay out the private course (the cases and their answers beside it), start nbgrader."""
+        task, options = self.task, self.options
         self.tmp = tempfile.TemporaryDirectory(prefix="nst-grade-")
         self.course = Path(self.tmp.name)
-        shutil.copytree(template / "source", self.course / "source")
-        copy_gradebook(template / "gradebook.db", self.course / "gradebook.db")
+        shutil.copytree(self.template / "source", self.course / "source")
+        copy_gradebook(self.template / "gradebook.db", self.course / "gradebook.db")
         submitted = self.course / "submitted" / task.student / config.ASSIGNMENT_ID
         submitted.mkdir(parents=True)
         (submitted / task.name).write_bytes(task.notebook)
         if task.timestamp:
             (submitted / "timestamp.txt").write_text(task.timestamp, encoding="utf-8")
         cases_file = self.course / "cases.npz"
-        cases.save(prepared.answered(template), cases_file, prepared.digest)
+        cases.save(self.sets, cases_file, self.digest)
         self.log = self.course / "nbgrader.log"
-        self.token = prepared.token
-        from autograder.execute import CASES_ENV
-        from autograder.kernel_ahead import AHEAD_ENV
-
-        env = {CASES_ENV: str(cases_file), JOB_ENV: self.token}
-        handover = self.course / "kernel-ahead.json"
-        if prepared.kernel is not None:
-            env[AHEAD_ENV] = str(handover)
+        job = [f"c.SealedExecute.cases_file = {str(cases_file)!r}"]
+        if self.kernel is not None:
+            job.append(f"c.SealedExecute.forked_kernel = {self.kernel!r}")
+        link_config(self.course, options, tuple(job))
         argv = ["autograde", config.ASSIGNMENT_ID, "--student", task.student,
                 "--notebook", Path(task.name).stem, "--force"]
-        self.process = spawn_nbgrader(argv, self.course, self.log, env)
-        if prepared.kernel is not None:  # while nbgrader starts
-            prepared.kernel.handover(handover)
-        self.deadline = time.monotonic() + notebook_timeout()
-        self.status: int | None = None
+        self.process = spawn_nbgrader(argv, self.course, self.log, {JOB_ENV: self.token},
+                                      options)
+        self.deadline = time.monotonic() + options.notebook_seconds()
 
     def poll(self) -> bool:
         """True once the job has ended (killing it when it ran out of time)."""
@@ -208,34 +176,34 @@ class _Running:
                                  f"this machine: {problem}. Nothing was filed; fix the machine "
                                  "(python -m autograder sandbox --check) and grade again.")
 
-    def collect(self) -> TaskOutcome:
-        from autograder import tamper
+    def collect(self) -> NotebookOutcome:
+        from autograder.grading import tamper
 
-        task, function = self.task, (GRADED_NOTEBOOKS.get(self.task.name) or [None])[0]
+        task, function = self.task, first_exercise(self.task.name)
         output = self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
         executed = self.course / "autograded" / task.student / config.ASSIGNMENT_ID / task.name
-        db = self.course / "gradebook.db"
-        nb = read_results(db, task.student, executed, [task.name])[0]
-        nb.flags.extend(tamper.inspect_submission(self.course / "submitted" / task.student
-                                                  / config.ASSIGNMENT_ID / task.name))
+        flags = list(tamper.inspect_submission(self.course / "submitted" / task.student
+                                               / config.ASSIGNMENT_ID / task.name))
         if self.status == -9:
-            nb.flags.append({"exercise": function, "kind": "timeout",
-                             "detail": "the notebook ran past its overall time limit"})
+            flags.append(Flag(function, "timeout", "the notebook ran past its overall time limit"))
         elif not executed.exists():
             self._raise_if_not_the_submission(output)
-            nb.flags.append({"exercise": function, "kind": "not graded",
-                             "detail": "nbgrader could not grade this notebook: "
-                             + _last_error(output)})
-        dedupe(nb.flags)
-        nb.log = output
-        outcome = TaskOutcome(nb, gradebook_rows(db, task.student, task.name),
-                              executed.read_bytes() if executed.exists() else None)
+            flags.append(Flag(function, "not graded", "nbgrader could not grade this notebook: "
+                              + _last_error(output)))
+        db = self.course / "gradebook.db"
+        outcome = notebook_outcome(
+            db, task.student, task.name, executed, flags=flags, log=output,
+            rows=gradebook_rows(db, task.student, task.name),
+            autograded=executed.read_bytes() if executed.exists() else None)
         self.cleanup()
         return outcome
 
     def cleanup(self) -> None:
+        """The notebook is graded: its kernel's leftovers end (before any next staging)."""
+        if self.factory is not None:
+            self.factory.release()
+            self.factory = None
         if self.tmp is not None:
-            self.prepared.close()
             self.tmp.cleanup()
             self.tmp = None
 
@@ -247,18 +215,20 @@ def _infrastructure_error(log: str) -> str | None:
 
 def run_jobs(jobs: list, *, workers: int = 1, template: Path | None = None,
              keep: Path | None = None, on_done=None, secret: bytes | None = None,
-             on_start=None) -> list:
-    """Grade notebooks (:class:`GradingTask` or :class:`NotebookJob`), ``workers`` at a time.
+             on_start=None, options: settings.NstGrader | None = None) -> list:
+    """Grade notebooks (:class:`GradingTask`), ``workers`` at a time,
+    with the grader's settings ``options`` (default: this course's, overrides applied).
 
-    Returns a :class:`TaskOutcome` per job, in job order. ``keep`` receives each
-    autograded notebook under ``keep/<student>/``; ``on_done(index, job,
-    result, rows)`` is called as each one finishes, ``on_start(index, task)`` as each
-    one starts.
+    Returns a :class:`~autograder.grading.results.NotebookOutcome` per task, in task
+    order. ``keep`` receives each autograded notebook under ``keep/<student>/``;
+    ``on_done(index, outcome)`` is called as each one finishes, ``on_start(index, task)``
+    as each one starts.
     """
     start_fork_server()  # nbgrader loads in the background while the references are computed
     template = template or template_course()
     secret = secret or default_secret()
-    tasks = [job.task() if isinstance(job, NotebookJob) else job for job in jobs]
+    options = options or settings.load()
+    tasks = list(jobs)
     outcomes: list = [None] * len(tasks)
     pending, running = list(enumerate(tasks)), []
 
@@ -269,9 +239,9 @@ def run_jobs(jobs: list, *, workers: int = 1, template: Path | None = None,
             folder.mkdir(parents=True, exist_ok=True)
             (folder / tasks[index].name).write_bytes(outcome.autograded)
         if on_done:
-            on_done(index, jobs[index], outcome.result, outcome.rows)
+            on_done(index, outcome)
 
-    factories = _Factories(template)
+    factories = _Factories(options)
     with SLOTS.taken(max(1, workers)):
         try:
             while pending or running:
@@ -282,9 +252,9 @@ def run_jobs(jobs: list, *, workers: int = 1, template: Path | None = None,
                     if task.notebook is None:
                         finish(index, _missing(task))
                     else:
-                        prepared = _Prepared.of(task, secret)
-                        prepared.fork_kernel(template, factories.of(task.student))
-                        running.append((index, _Running(prepared, template)))
+                        job = _Job(task, template, secret, options, factories.of(task.student))
+                        job.start()
+                        running.append((index, job))
                 factories.start_next(pending)
                 for item in [item for item in running if item[1].poll()]:
                     running.remove(item)
@@ -298,10 +268,6 @@ def run_jobs(jobs: list, *, workers: int = 1, template: Path | None = None,
                 run.cleanup()
             factories.close()
     return outcomes
-
-
-#: Set to 0 to let nbgrader start every kernel itself (no kernel factory).
-AHEAD_SWITCH = "NST_KERNELS_AHEAD"
 
 
 class _Slots:
@@ -331,24 +297,29 @@ SLOTS = _Slots()
 
 
 class _Factories:
-    """The kernel factory of each submission being graded (:mod:`autograder.forked_kernels`),
+    """The kernel factory of each submission being graded (:mod:`autograder.grading.kernels`),
     started when its first notebook is due (or ahead, onto a spare core) and ended after
     its last."""
 
-    def __init__(self, template: Path):
+    def __init__(self, options: settings.NstGrader):
         from autograder import sandbox
 
-        switched_off = os.environ.get(AHEAD_SWITCH, "1").strip() in ("0", "no", "false")
-        self._on = not (switched_off or sandbox.opted_out() or not sandbox.sandbox_available()[0])
-        self._env = {**course_env(template), **_kernel_env()}
+        self._options = options
+        self._on = options.kernels_ahead and not options.unsandboxed \
+            and sandbox.sandbox_available()[0]
+        self._env = {**course_env(), **_kernel_env()}
         self._running: dict[str, object] = {}
 
     def of(self, student: str, start: bool = True):
         """The student's factory (None without a sandbox, or if it could not start)."""
         if self._on and start and student not in self._running:
-            from autograder.forked_kernels import KernelFactory
+            from autograder.grading.kernels import KernelFactory
+            from autograder.sandbox.mounts import Limits
 
-            self._running[student] = KernelFactory.start(self._env)
+            options = self._options
+            self._running[student] = KernelFactory.start(
+                self._env, Limits.of(options), start_timeout=options.kernel_start_timeout,
+                cleanup_timeout=options.kernel_cleanup_timeout)
         return self._running.get(student)
 
     def start_next(self, pending: list) -> None:
@@ -373,17 +344,14 @@ class _Factories:
 
 
 def _kernel_env() -> dict:
-    from autograder.execute import KERNEL_ENV
+    from autograder.preprocessors.execute import KERNEL_ENV
 
     return KERNEL_ENV
 
 
-def _missing(task: GradingTask) -> TaskOutcome:
-    function = (GRADED_NOTEBOOKS.get(task.name) or [None])[0]
-    nb = read_results(None, task.student, None, [task.name])[0]
-    nb.flags.append({"exercise": function, "kind": "missing notebook",
-                     "detail": f"{task.name} was not handed in"})
-    return TaskOutcome(nb, {})
+def _missing(task: GradingTask) -> NotebookOutcome:
+    return notebook_outcome(None, task.student, task.name, None, flags=[Flag(
+        first_exercise(task.name), "missing notebook", f"{task.name} was not handed in")])
 
 
 def _last_error(log: str) -> str:
@@ -391,31 +359,32 @@ def _last_error(log: str) -> str:
     return (lines[-1] if lines else "see the log")[-200:]
 
 
-def submission_jobs(files: list[Path], student: str, *, all_graded: bool = False,
-                    timestamp: str | None = None) -> tuple[list[NotebookJob], list[str]]:
-    """The grading jobs of one submission, and the names of its ungraded notebooks."""
+def submission_tasks(files: list[Path], student: str, *, all_graded: bool = False,
+                     timestamp: str | None = None) -> tuple[list[GradingTask], list[str]]:
+    """The grading tasks of one submission, and the names of its ungraded notebooks."""
     given = {Path(p).name: Path(p) for p in files}
     names = list(GRADED_NOTEBOOKS) if all_graded else [n for n in given if n in GRADED_NOTEBOOKS]
-    jobs = [NotebookJob(student, given.get(n), n, timestamp) for n in sorted(names)]
+    tasks = [GradingTask.from_path(student, given.get(n), n, timestamp) for n in sorted(names)]
     ungraded = [n for n in given if n not in GRADED_NOTEBOOKS]
-    return jobs, ungraded
+    return tasks, ungraded
 
 
 def autograde_one(files: list[Path], student: str = "learner", *, workers: int | None = None,
-                  template: Path | None = None) -> SubmissionResult:
+                  template: Path | None = None, options: settings.NstGrader | None = None
+                  ) -> StudentRecord:
     """Autograde the notebooks of one submission; its graded notebooks run side by side."""
-    from autograder import tamper
+    from autograder.grading import tamper
 
     started = time.monotonic()
-    jobs, ungraded = submission_jobs(files, student)
-    outcomes = run_jobs(jobs, workers=workers or default_workers(), template=template)
-    by_name = {outcome.result.notebook: outcome.result for outcome in outcomes}
+    tasks, ungraded = submission_tasks(files, student)
+    outcomes = run_jobs(tasks, workers=workers or default_workers(), template=template,
+                        options=options)
+    by_name = {outcome.notebook: outcome for outcome in outcomes}
     for name in ungraded:
         path = next(Path(p) for p in files if Path(p).name == name)
-        by_name[name] = NotebookResult(name, flags=tamper.inspect_submission(path))
-    ordered = [by_name[Path(p).name] for p in files if Path(p).name in by_name]
-    return SubmissionResult(student, ordered, time.monotonic() - started,
-                            "\n".join(outcome.result.log for outcome in outcomes))
+        by_name[name] = NotebookOutcome(student, name, flags=tuple(tamper.inspect_submission(path)))
+    ordered = tuple(by_name[Path(p).name] for p in files if Path(p).name in by_name)
+    return StudentRecord(student, ordered, seconds=time.monotonic() - started)
 
 
 def default_workers() -> int:

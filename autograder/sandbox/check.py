@@ -12,9 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .sandbox import SandboxUnavailable, WHAT_TO_DO, bwrap_executable, sandbox_available
-from .sandbox_cgroup import SandboxCgroup
-from .sandbox_mounts import Limits
+from . import SandboxUnavailable, WHAT_TO_DO, bwrap_executable, sandbox_available
+from .cgroup import SandboxCgroup
+from .mounts import Limits
 
 # Counts the tasks it can start under RLIMIT_NPROC=8 inside a sandbox.
 _NPROC_PROBE = """\
@@ -92,12 +92,13 @@ def _feature_lines(bwrap: str) -> list[tuple[bool, str]]:
 
 
 def _limits_lines(limits: Limits) -> list[str]:
-    return [f"memory (RLIMIT_AS, per process): {limits.memory_gb:g} GB  [NST_MEMORY_LIMIT_GB]",
-            f"CPU time (RLIMIT_CPU, per process): {limits.cpu_seconds} s  [NST_CPU_LIMIT_S]",
-            f"largest file (RLIMIT_FSIZE): {limits.file_mb} MB  [NST_FILE_LIMIT_MB]",
-            f"tasks incl. threads (RLIMIT_NPROC): {limits.processes}  [NST_PROCESS_LIMIT]",
+    return [f"memory (RLIMIT_AS, per process): {limits.memory_gb:g} GB  [memory_limit_gb]",
+            f"CPU time (RLIMIT_CPU, per process): {limits.cpu_seconds} s  [cpu_limit_s]",
+            f"largest file (RLIMIT_FSIZE): {limits.file_mb} MB  [file_limit_mb]",
+            f"tasks incl. threads (RLIMIT_NPROC): {limits.processes}  [process_limit]",
             f"/scratch tmpfs: {limits.scratch_mb} MB, /tmp tmpfs: {limits.tmp_mb} MB  "
-            "[NST_SCRATCH_LIMIT_MB, NST_TMP_LIMIT_MB]"]
+            "[scratch_limit_mb, tmp_limit_mb]",
+            "(the grader's settings, c.NstGrader.*: `python -m autograder config`)"]
 
 
 def report() -> int:
@@ -114,7 +115,12 @@ def report() -> int:
     print(f"  [--] the kernel runs as uid 1000 of its own user namespace (host uid {os.getuid()}) "
           "with no capabilities; the host files it sees are read-only mounts")
     try:
-        limits = Limits.from_env()
+        from pathlib import Path
+
+        from autograder import settings
+
+        course = settings.course_root(Path("course"))
+        limits = Limits.of(settings.load(course))
     except ValueError as error:
         print(f"  [no] {error}")
         return 1

@@ -15,7 +15,7 @@ them; what keeps them from a learner is that nothing a grading kernel
 produces reaches one (see the instructor's guide).
 
 The same layout whether the kernel is started by nbgrader's Execute step or
-forked by the submission's sandbox (:mod:`autograder.forked_kernels`).
+forked by the submission's sandbox (:mod:`autograder.grading.kernels`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import json
 import symtable
 from pathlib import Path
 
-from autograder import cases
+from autograder.grading import cases
 from nst_utils import cells, config
 from nst_utils.notebook_import import bound_names
 

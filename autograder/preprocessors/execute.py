@@ -2,22 +2,26 @@
 
 For every graded notebook, :class:`SealedExecute`:
 
-1. draws the graded cases of the notebook's exercises (:mod:`autograder.cases`;
-   precomputed by ``python -m autograder grade``, which names the file in
-   ``$NST_GRADING_CASES``, or computed here, in the trusted nbgrader process,
-   when plain ``nbgrader autograde`` or the formgrader runs);
-2. lays out a fresh scratch folder: the *reference* versions of the earlier
-   notebooks this one imports from (so each exercise is graded on its own)
-   and the cases' inputs, never their answers;
-3. starts the kernel in the sandbox (:mod:`autograder.sandbox`) with the
-   scratch folder as its only writable place, and runs the cells up to the
-   last graded one (later cells cannot change a score, and are not run);
+1. draws the graded cases of the notebook's exercises (:mod:`autograder.grading.cases`;
+   precomputed by ``python -m autograder grade``, which names the file in the
+   private course's configuration, ``c.SealedExecute.cases_file``, or computed
+   here, in the trusted nbgrader process, when plain ``nbgrader autograde`` or
+   the formgrader runs);
+2. adopts the kernel the grading process had forked for this notebook
+   (``c.SealedExecute.forked_kernel``, :mod:`autograder.grading.kernels`), its
+   scratch already staged; or else lays out a fresh scratch folder (the
+   *reference* versions of the earlier notebooks this one imports from, so
+   each exercise is graded on its own, and the cases' inputs, never their
+   answers) and starts a kernel in the sandbox (:mod:`autograder.sandbox`)
+   with that folder as its only writable place;
+3. runs the cells up to the last graded one (later cells cannot change a
+   score, and are not run), each within ``c.NstGrader.cell_timeout``;
 4. right after each graded test cell, reads the results the harness wrote
    (a file that is missing, odd or too big counts as no result) and replaces
    that cell's outputs with a "not judged yet" failure, so that without the
-   judge (:class:`autograder.judge.JudgeGradedCells`) no cell earns points;
+   judge (:class:`autograder.preprocessors.judge.JudgeGradedCells`) no cell earns points;
 5. keeps of what the kernel sends only inert output, bounded in bytes per
-   message, cell and notebook as it arrives (:mod:`autograder.output_bounds`),
+   message, cell and notebook as it arrives (:mod:`autograder.preprocessors.output_bounds`),
    noting in the cell, for the instructor's flags, any output it dropped.
 
 A kernel that dies (``os._exit``, a crash) does not abort the notebook: the
@@ -26,7 +30,6 @@ cell it died in records a ``DeadKernelError`` and later cells stay unrun.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -36,13 +39,14 @@ from nbclient.util import run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Integer, default
+from traitlets import Dict, Unicode, default
 
-from autograder import cases, judge, output_bounds, staging
-from nst_utils import cells, config, harness
+from autograder.grading import cases, staging
+from autograder.preprocessors import judge, output_bounds
+from autograder.settings import NstGrader
+from nst_utils import cells, config
+from nst_utils.grading import harness
 
-#: File of precomputed cases (written by the grading process, outside any kernel).
-CASES_ENV = "NST_GRADING_CASES"
 #: What nbgrader's autograde adds to the environment of the kernels it starts.
 KERNEL_ENV = {"NBGRADER_EXECUTION": "autograde"}
 #: Largest results file accepted from a kernel.
@@ -52,12 +56,25 @@ MAX_RESULTS_BYTES = 16 * 2**20
 class SealedExecute(Execute):
     """Execute in a sandboxed scratch folder; collect each graded cell's results."""
 
-    max_message_bytes = Integer(output_bounds.MESSAGE_BYTES,
-                                help="Output one message may keep, in bytes").tag(config=True)
-    max_cell_bytes = Integer(output_bounds.CELL_BYTES,
-                             help="Output one cell may keep, in bytes").tag(config=True)
-    max_notebook_bytes = Integer(output_bounds.NOTEBOOK_BYTES,
-                                 help="Output one notebook may keep, in bytes").tag(config=True)
+    cases_file = Unicode("", help="The cases and answers the grading process drew for this "
+                         "notebook (a private course's only)").tag(config=True)
+    forked_kernel = Dict({}, help="The kernel the grading process had forked for this "
+                         "notebook: what adopting it takes (a private course's only)"
+                         ).tag(config=True)
+
+    @default("timeout")
+    def _cell_timeout(self):
+        return self._options.cell_timeout
+
+    @default("startup_timeout")
+    def _start_timeout(self):
+        return self._options.kernel_start_timeout
+
+    @property
+    def _options(self) -> NstGrader:
+        if getattr(self, "_settings", None) is None:
+            self._settings = NstGrader(parent=self)
+        return self._settings
 
     @default("shutdown_kernel")
     def _kill_when_done(self):
@@ -84,16 +101,17 @@ class SealedExecute(Execute):
     def preprocess(self, nb, resources, *args, **kwargs):
         name = resources["unique_key"] + ".ipynb"
         self._dead, self._name = False, name
+        options = self._options
         self._budget = output_bounds.OutputBudget(
-            self.max_message_bytes, self.max_cell_bytes, self.max_notebook_bytes)
+            options.max_message_bytes, options.max_cell_bytes, options.max_notebook_bytes)
         self._output_lost = False
         self._scratch = Path(tempfile.mkdtemp(prefix="nst-scratch-"))
         grading = resources.setdefault(judge.RESOURCE_KEY, {})
         grading["results"] = {}
         grading["sets"] = self._case_sets(name, resources)
-        coursedir = self._coursedir()
-        staging.stage(self._scratch, name, Path(coursedir.format_path(
-            coursedir.source_directory, ".", config.ASSIGNMENT_ID)), grading["sets"])
+        self._forked = self.forked_kernel if self.forked_kernel.get("notebook") == name else None
+        if self._forked is None:  # a forked kernel's scratch was staged already
+            self._stage(grading["sets"])
         keep_path = resources.setdefault("metadata", {}).get("path")
         resources["metadata"]["path"] = str(self._scratch)
         cut = _last_graded(nb) + 1
@@ -106,31 +124,58 @@ class SealedExecute(Execute):
             shutil.rmtree(self._scratch, ignore_errors=True)
         return nb, resources
 
+    def _stage(self, sets: dict) -> None:
+        coursedir = self._coursedir()
+        staging.stage(self._scratch, self._name, Path(coursedir.format_path(
+            coursedir.source_directory, ".", config.ASSIGNMENT_ID)), sets)
+
     def create_kernel_manager(self):
         """A sandboxed kernel (:mod:`autograder.sandbox`): it refuses to start without one.
 
         The grading run may have had this notebook's kernel forked already
-        (:mod:`autograder.forked_kernels`); then that one is adopted.
+        (:mod:`autograder.grading.kernels`); then that one is adopted.
         """
-        from autograder import kernel_ahead, sandbox
+        from autograder import sandbox
+        from autograder.grading.kernels import AdoptedKernelManager
+        from autograder.sandbox.mounts import Limits
 
         if not self.kernel_name:
             self.kernel_name = self.nb.metadata.get("kernelspec", {}).get("name") or "python3"
-        manager = sandbox.kernel_manager_class()
-        adopted = kernel_ahead.adopt(self._name) if manager is sandbox.SandboxedKernelManager else None
-        self.km = adopted or manager(kernel_name=self.kernel_name, config=self.config)
+        options = self._options
+        manager = sandbox.kernel_manager_class(options.unsandboxed)
+        if manager is sandbox.SandboxedKernelManager:
+            limits = {"limits": Limits.of(options), "start_timeout": options.kernel_start_timeout}
+            self.km = AdoptedKernelManager(self._forked, config=self.config, **limits) \
+                if self._forked else manager(kernel_name=self.kernel_name, config=self.config,
+                                             **limits)
+        else:
+            self.km = manager(kernel_name=self.kernel_name, config=self.config)
         self.km.client_factory = output_bounds.BoundedKernelClient
         return self.km
 
     async def async_start_new_kernel_client(self):
-        client = await super().async_start_new_kernel_client()
+        from autograder.grading.kernels import AdoptedKernelManager
+
+        adopting = isinstance(self.km, AdoptedKernelManager)
+        try:
+            client = await super().async_start_new_kernel_client()
+        except Exception:  # noqa: BLE001 - the forked kernel never came: one of our own
+            if not adopting:
+                raise
+            self._forked = None
+            self._stage(self.resources[judge.RESOURCE_KEY]["sets"])
+            self.km = self.create_kernel_manager()
+            await self.async_start_new_kernel()
+            client = await super().async_start_new_kernel_client()
+        if isinstance(self.km, AdoptedKernelManager):
+            self.km.identify()  # before any cell runs
         client.watch_output()
         return client
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     def process_message(self, msg, cell, cell_index):
-        """Keep what the budget allows, inert (:mod:`autograder.output_bounds`)."""
+        """Keep what the budget allows, inert (:mod:`autograder.preprocessors.output_bounds`)."""
         kept = self._budget.admit(msg)
         return None if kept is None else super().process_message(kept, cell, cell_index)
 
@@ -194,12 +239,12 @@ class SealedExecute(Execute):
                                                info.get("student", "."),
                                                info.get("assignment", "."))) / name
         digest = cases.submission_digest(submitted.read_bytes()) if submitted.is_file() else "none"
-        precomputed = os.environ.get(CASES_ENV)
-        if precomputed and Path(precomputed).is_file():
-            stored_digest, stored = cases.load(Path(precomputed))
+        precomputed = Path(self.cases_file) if self.cases_file else None
+        if precomputed is not None and precomputed.is_file():
+            stored_digest, stored = cases.load(precomputed)
             if stored_digest == digest:
                 return stored
-        from autograder import reference
+        from autograder.grading import reference
 
         source = Path(coursedir.format_path(coursedir.source_directory, ".",
                                             info.get("assignment", config.ASSIGNMENT_ID)))

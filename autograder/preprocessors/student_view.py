@@ -16,7 +16,7 @@ autograded notebook away and builds the one feedback is made from:
 3. stripped of every output, execution count and metadata but nbgrader's;
 4. with each graded test cell showing the judge's verdict, rebuilt from the
    verdict the judge kept in the autograded notebook's cell metadata
-   (:class:`autograder.judge.Verdict`): the judge's own words, which quote no
+   (:class:`autograder.preprocessors.judge.Verdict`): the judge's own words, which quote no
    kernel text.
 
 So every byte of a feedback page comes from the learner's own file, the
@@ -36,7 +36,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import import_item
 
-from autograder import judge
+from autograder.preprocessors import judge
 from nst_utils import cells
 
 #: The kinds of markdown attachment kept (images only).

@@ -7,7 +7,7 @@ nbgrader has graded:
 * the *executed* notebook (``autograded/``): the judge's verdicts, errors of
   graded cells, cells stopped by the time limit, a kernel that died or ran
   out of memory, output that was cut (lines by nbgrader, bytes by
-  :mod:`autograder.output_bounds`), test cells nbgrader put back;
+  :mod:`autograder.preprocessors.output_bounds`), test cells nbgrader put back;
 * the *submitted* notebook, compared with the release and scanned (as
   Python syntax, never executed) for code that patches or fools what a check
   relies on: NumPy/TensorFlow comparisons, ``nst_utils``, IPython's
@@ -15,7 +15,7 @@ nbgrader has graded:
   ``__eq__``/``__float__``, ``os._exit``. A correct function keeps its marks
   even when such code is found: the flag only tells the instructor.
 
-A flag is ``{"exercise": function or None, "kind": ..., "detail": ...}``.
+A flag is a :class:`~autograder.grading.results.Flag` (exercise, kind, detail).
 In a notebook with several graded functions, a problem in a graded cell
 concerns that cell's exercise; elsewhere, the notebook's first exercise.
 """
@@ -27,6 +27,7 @@ import json
 import re
 from pathlib import Path
 
+from autograder.grading.results import Flag
 from nst_utils import cells, config
 
 _CUT = "... Output truncated ..."
@@ -45,8 +46,8 @@ def _exercise(notebook: str) -> str | None:
     return exercises[0].function if exercises else None
 
 
-def _flag(exercise, kind, detail) -> dict:
-    return {"exercise": exercise, "kind": kind, "detail": detail}
+def _flag(exercise, kind, detail) -> Flag:
+    return Flag(exercise, kind, detail)
 
 
 # ----------------------------------------------------------- executed output
@@ -107,7 +108,7 @@ def _inspect_output(output, grading, grade_id, exercise, errors, flags) -> None:
 
 def _raised(verdict: dict, exercise) -> list:
     """Flags for the errors the judge saw the function raise (in its own words)."""
-    from autograder.judge import raised
+    from autograder.preprocessors.judge import raised
 
     kinds = {raised(str(case.get("reason", ""))) for case in verdict.get("cases", [])}
     flags = [_flag(exercise, "exception", f"the function raised {kind}")

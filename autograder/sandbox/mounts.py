@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path, PurePosixPath
 
-from nst_utils.sandbox_paths import MPL_DIR, RESULTS, SCRATCH, SOCKETS, STAGING  # noqa: F401
+from nst_utils.grading.paths import MPL_DIR, RESULTS, SCRATCH, SOCKETS, STAGING  # noqa: F401
 
 RESULTS_MB = 32
 SHM_MB = 64
@@ -46,14 +46,14 @@ PASSED_ENV = ("NBGRADER_EXECUTION", "NBGRADER_VALIDATING", "TF_CPP_MIN_LOG_LEVEL
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one grading kernel (each ``NST_*`` variable overrides)."""
+    """Resource limits of one grading sandbox (the grader's settings: :meth:`of`)."""
 
-    memory_gb: float = 6.0     # RLIMIT_AS, per process (NST_MEMORY_LIMIT_GB)
-    cpu_seconds: int = 1800    # RLIMIT_CPU, per process (NST_CPU_LIMIT_S)
-    file_mb: int = 64          # RLIMIT_FSIZE: the largest file it may write (NST_FILE_LIMIT_MB)
-    processes: int = 1024      # RLIMIT_NPROC: tasks (threads count) in its namespace (NST_PROCESS_LIMIT)
-    scratch_mb: int = 256      # size of /scratch (NST_SCRATCH_LIMIT_MB)
-    tmp_mb: int = 256          # size of /tmp (NST_TMP_LIMIT_MB)
+    memory_gb: float = 6.0     # RLIMIT_AS, per process
+    cpu_seconds: int = 1800    # RLIMIT_CPU, per process
+    file_mb: int = 64          # RLIMIT_FSIZE: the largest file it may write
+    processes: int = 1024      # RLIMIT_NPROC: tasks (threads count) in its namespace
+    scratch_mb: int = 256      # size of /scratch
+    tmp_mb: int = 256          # size of /tmp
 
     def __post_init__(self):
         for name, value in vars(self).items():
@@ -61,22 +61,10 @@ class Limits:
                 raise ValueError(f"the sandbox limit {name} must be positive, not {value!r}.")
 
     @classmethod
-    def from_env(cls, environ=os.environ) -> "Limits":
-        names = {"memory_gb": ("NST_MEMORY_LIMIT_GB", float),
-                 "cpu_seconds": ("NST_CPU_LIMIT_S", int),
-                 "file_mb": ("NST_FILE_LIMIT_MB", int),
-                 "processes": ("NST_PROCESS_LIMIT", int),
-                 "scratch_mb": ("NST_SCRATCH_LIMIT_MB", int),
-                 "tmp_mb": ("NST_TMP_LIMIT_MB", int)}
-        values = {}
-        for field, (variable, kind) in names.items():
-            if environ.get(variable):
-                try:
-                    values[field] = kind(environ[variable])
-                except ValueError:
-                    raise ValueError(f"{variable}={environ[variable]!r} is not a number; "
-                                     f"unset it or give a {kind.__name__}.") from None
-        return cls(**values)
+    def of(cls, grader) -> "Limits":
+        """The limits an :class:`autograder.settings.NstGrader` sets."""
+        return cls(grader.memory_limit_gb, grader.cpu_limit_s, grader.file_limit_mb,
+                   grader.process_limit, grader.scratch_limit_mb, grader.tmp_limit_mb)
 
     def total_memory_bytes(self) -> int:
         """The whole sandbox's memory (cgroup cap where available): processes and tmpfs."""
@@ -148,7 +136,7 @@ def _python_roots() -> list[Path]:
 
 def _hidden() -> list[Path]:
     """Folders never shown, even inside a bound folder: grader code, course notebooks."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the autograder package
     return [here, here.parent / "notebooks"]
 
 
@@ -269,7 +257,7 @@ def probe_command(bwrap: str, binds: Binds, limits: Limits, code: str = "import 
 
 
 def _font_list(binds: Binds, font_list: Path | None) -> list[str]:
-    """matplotlib's font list, made once (:mod:`autograder.sandbox_fonts`), in the kernel's
+    """matplotlib's font list, made once (:mod:`autograder.sandbox.fonts`), in the kernel's
     ``$MPLCONFIGDIR``; the folder stays the kernel's to write."""
     if font_list is None:
         return []

