@@ -37,6 +37,8 @@ SIGNATURES = {
     "compute_content_cost": ("a_C, a_G", "tf.reduce_sum(a_C * 0.0) + 1.0"),
     "gram_matrix": ("A", "tf.zeros((A.shape[0], A.shape[0]))"),
     "compute_layer_style_cost": ("a_S, a_G", "tf.reduce_sum(a_S * 0.0) + 1.0"),
+    "compute_style_cost": ("style_features, generated_features, style_layers=STYLE_LAYERS",
+                           "tf.constant(1.0)"),
     "total_cost": ("J_content, J_style, alpha=10, beta=40", "J_content + J_style"),
     "train_step": ("generated_image, optimizer, compute_cost",
                    "compute_cost(generated_image)"),
