@@ -2,11 +2,11 @@
 
 A class of one honest student (the victim) and one submission per attack of
 ``tests/attack_bank.py`` is graded with ``python -m autograder grade
---workers 2``, sandbox on. Each attack sits in the graded cell of every
-exercise but one (the witness, written correctly; it changes from attack to
-attack, so each exercise is a witness at least twice). Then:
+--workers 2``, sandbox on. Each attack sits in the graded cells of every
+notebook but one (the witness notebook, written correctly; it changes from
+attack to attack, so each notebook is a witness several times). Then:
 
-* every attacked exercise scores 0, every witness and the victim full marks;
+* every attacked exercise scores 0, every witness exercise and the victim full marks;
 * ``submitted/`` is byte for byte what it was, the course folder holds only
   what grading writes, a folder outside the course is untouched, and the
   gradebook still exports;
@@ -88,10 +88,14 @@ def _class(values: dict) -> list[samples.Sample]:
                                      "metadata": {}, "source": [f"Private note {MARKER}"]})
     bank = [samples.Sample("victim", victim)]
     for number, attack in enumerate(attack_bank.ATTACKS):
-        witness = EXERCISES[number % len(EXERCISES)]
+        # The witness's notebook is honest work; every other notebook carries the attack. An
+        # attack that switches grading off in its own kernel costs that whole notebook, so a
+        # witness shares no kernel with it: what is shown is that it reaches no other notebook.
+        witness = config.exercise(EXERCISES[number % len(EXERCISES)]).notebook
+        honest = [e.function for e in config.exercises_in(witness)]
         sources = {f: attack_bank.solution_cell(attack, f, **values)
-                   for f in EXERCISES if f != witness}
-        points = {f: (POINTS[f] if f == witness else 0.0) for f in EXERCISES}
+                   for f in EXERCISES if f not in honest}
+        points = {f: (POINTS[f] if f in honest else 0.0) for f in EXERCISES}
         student = "attack-" + attack.replace(" ", "-").replace(".", "")
         notebooks = builder.filled(sources)
         if attack in attack_bank.MARKDOWN:
