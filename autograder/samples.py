@@ -195,7 +195,7 @@ def _fault_edits(builder: Builder) -> list[tuple[str, callable, float, list]]:
         # third submission
         (C, _duplicate(C), 2.0, ["duplicated cell"]),
         (G, _retype(G, f"test_{G}"), 2.0, ["cell type changed"]),
-        # nothing of notebook 03 can be read: it scores 0, the others are graded
+        # nothing of notebook 03 can be read: its exercises score 0, the others are graded
         (L, _not_json(L), 0.0, ["unreadable", "not graded"]),
         # the points come from the course, not from the submission: scored out of 1
         (T, _raise_points(T), POINTS[T], ["changed grading metadata"]),
@@ -288,6 +288,9 @@ def build() -> list[Sample]:
         notebooks, points, flags = builder.filled(), dict(POINTS), {}
         for exercise, edit, expected, kinds in faults[start:start + 4]:
             edit(notebooks)
+            if "unreadable" in kinds:  # nothing of its notebook is read: none of its exercises scores
+                notebook = config.exercise(exercise).notebook
+                points.update({item.function: 0.0 for item in config.exercises_in(notebook)})
             points[exercise] = expected
             flags[exercise] = kinds
         samples.append(Sample(f"faults-{number}", notebooks, points, flags))
