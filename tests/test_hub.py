@@ -632,9 +632,10 @@ def test_instructor_grades_releases_feedback_and_students_see_their_score(room, 
     graded = [ada, bea, cat, *story.get("crowd", [])[:GRADED_CROWD]]
     course = Path(room.plan.course)
     _collect(room)
-    # The deadline, with late work worth nothing, in the course's grading.toml.
-    (course / "grading.toml").write_text(
-        f'due = "{story["due"]:%Y-%m-%d %H:%M:%S} UTC"\nlate_penalty = "zero"\n')
+    # The deadline, with late work worth nothing, in the course's nbgrader configuration.
+    with open(course / "nbgrader_config.py", "a", encoding="utf-8") as settings:
+        settings.write(f'\nc.NstGrader.due = "{story["due"]:%Y-%m-%d %H:%M:%S} UTC"\n'
+                       'c.NstGrader.late_penalty = "zero"\n')
     # Grading from the instructor's server keeps a cgroup per grading kernel.
     check = room.instructor(["python", "-m", "autograder", "sandbox", "--check"])
     assert "a cgroup per kernel: pids" in check.stdout, check.stdout
