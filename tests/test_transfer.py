@@ -113,8 +113,9 @@ def test_step_is_traced_once_and_reused_by_the_next_run(run):
 
 
 def test_naming_the_networks_own_pooling_reuses_its_steps(run, vgg):
-    """pooling= the network's own pooling is the same network, so nothing is traced again;
-    the other pooling is another network, with steps of its own."""
+    """pooling= the network's own pooling is the same network: nothing is traced again, and a
+    run otherwise identical to an earlier one is answered from it. The other pooling is
+    another network, with steps of its own."""
     from nst_utils.transfer import shared_vgg19
 
     own = "avg" if "Average" in type(vgg.get_layer("block1_pool")).__name__ else "max"
@@ -127,12 +128,15 @@ def test_naming_the_networks_own_pooling_reuses_its_steps(run, vgg):
         calls["n"] += 1
         return COSTS["compute_content_cost"](a_C, a_G)
 
-    run(steps=2, size=(40, 48), compute_content_cost=counting_content_cost)
+    first = run(steps=2, size=(40, 48), compute_content_cost=counting_content_cost)
     calls["n"] = 0
+    again = run(steps=2, size=(40, 48), pooling=own, compute_content_cost=counting_content_cost)
+    assert again.seconds == first.seconds, "naming the network's own pooling painted it again"
     run(steps=2, size=(40, 48), pooling=own, beta=2.0, compute_content_cost=counting_content_cost)
     assert calls["n"] == 0, "naming the network's own pooling traced its step again"
     run(steps=2, size=(40, 48), pooling=other, beta=2.0, compute_content_cost=counting_content_cost)
     assert calls["n"] == 2, "the other pooling must get its own network and step"
+
 
 def test_reused_step_takes_each_runs_targets_weights_and_fresh_optimizer(run, pictures):
     """A kept step gives exactly what a freshly traced one gives (what a fresh process would)."""

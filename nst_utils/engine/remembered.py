@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import replace
 
+from nst_utils.engine import models
 from nst_utils.engine.pictures import fingerprint
 
 __all__ = ["key_of", "recall", "remember"]
@@ -50,9 +51,12 @@ def key_of(plan, functions, chosen) -> tuple | None:
     if not s.reuse_compiled or s.seed is None or s.snapshot_dir is not None or chosen is not None:
         return None
     settings = tuple((name, repr(getattr(s, name))) for name in type(s).names()
-                     if name not in _NOT_PART_OF_THE_RUN)
+                     if name not in _NOT_PART_OF_THE_RUN + ("pooling",))
+    # The network that paints, rather than the pooling asked for: naming its own pooling
+    # (or leaving it to the network) paints the same picture.
+    painter = id(models.shared(s.weights, s.pooling))
     pictures = (fingerprint(plan.content), tuple(fingerprint(style) for style in plan.styles), plan.blend)
-    return settings, pictures, plan.stages, plan.precision, functions.fingerprint()
+    return settings, painter, pictures, plan.stages, plan.precision, functions.fingerprint()
 
 
 def _copy(result, plan):
