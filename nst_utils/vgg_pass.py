@@ -30,15 +30,18 @@ off (the Keras model is used instead) and ``NST_FAST_GRADIENT=1`` forces it on.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, NamedTuple
 
 from nst_utils import config
 from nst_utils._tf import tf
 
-__all__ = ["VggPass", "supports", "wanted", "ENV_VAR"]
+__all__ = ["VggPass", "supports", "wanted", "keep_weights", "ENV_VAR"]
 
 #: "0": the Keras model and TensorFlow's own gradients; "1": this pass, even where a GPU computes.
 ENV_VAR = config.FAST_GRADIENT_ENV_VAR
+#: Networks whose weights never change (the engine's own), with their weights as read once.
+_KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def wanted() -> bool:
@@ -111,6 +114,24 @@ def _read(model) -> list[_Layer]:
     return plan
 
 
+def keep_weights(model) -> None:
+    """Read ``model``'s weights once for all its later passes (about 0.1 s saved per pass).
+
+    Only for a network whose weights never change: the engine's own
+    (:func:`nst_utils.engine.models.shared`). Any other network's weights are read
+    afresh for each pass, so a pass always uses them as they are.
+    """
+    _KEPT.setdefault(model, None)
+
+
+def _weights(model) -> list[_Layer]:
+    if model not in _KEPT:
+        return _read(model)
+    if _KEPT[model] is None:
+        _KEPT[model] = _read(model)
+    return _KEPT[model]
+
+
 def _layer_output(layer: _Layer, x):
     """One layer's output for input ``x``, as the Keras layer computes it."""
     if layer.kind == "conv":
@@ -173,7 +194,7 @@ class VggPass:
 
     def __init__(self, model, layer_names):
         names = tuple(layer_names)
-        plan = _read(model)
+        plan = _weights(model)
         order = [layer.name for layer in plan]
         self.layer_names = names
         self.plan = plan[: max(order.index(name) for name in names) + 1]

@@ -224,6 +224,28 @@ def test_a_picture_seen_before_is_not_sent_through_the_network_again(run, pictur
         assert kept.history["total"] == fresh.history["total"]
 
 
+def test_the_engines_own_weights_are_read_once_a_given_networks_each_run(run, vgg, pictures,
+                                                                         monkeypatch):
+    """The faster gradient copies a network's weights (about 0.1 s): once for the engine's own,
+    whatever the layers a run asks for; for each run with a network passed in, whose weights
+    may have changed."""
+    from nst_utils import vgg_pass
+    from nst_utils.vgg19 import load_vgg19
+
+    monkeypatch.setenv(vgg_pass.ENV_VAR, "1")
+    run(steps=1)  # the engine's own network has been used at least once
+    reads = []
+    real_read = vgg_pass._read
+    monkeypatch.setattr(vgg_pass, "_read", lambda model: reads.append(model) or real_read(model))
+    for layer in ("block1_conv2", "block2_conv2", "block3_conv2"):
+        run(steps=1, beta=0.0, content_layers=layer)
+    assert reads == [], "the engine's own weights were read again for new layers"
+    given = load_vgg19("random")
+    options = dict(size=SIZE, steps=1, progress=False, seed=0, coarse_to_fine=(), **FUNCTIONS)
+    for _ in range(2):
+        style_transfer(pictures[0], pictures[1], model=given, **options)
+    assert reads.count(given) >= 2, "a network passed in must be read afresh for each run"
+
 def test_weights_set_between_runs_are_used_by_the_next_run(pictures):
     """A network given new weights paints with them: nothing kept from before (the run, its
     activations, the engine's copy of the weights) answers for the old weights."""

@@ -113,5 +113,6 @@ def extractor(net: Network, layers: tuple[str, ...]):
         return FeatureExtractor(list(layers), model=net.model, fast_gradient=fast)
     key = (net.key, tuple(layers), fast)
     if key not in _EXTRACTORS:
+        vgg_pass.keep_weights(net.model)  # the engine's own: its weights never change
         _EXTRACTORS[key] = (net.model, FeatureExtractor(list(layers), model=net.model, fast_gradient=fast))
     return _EXTRACTORS[key][1]
