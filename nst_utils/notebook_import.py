@@ -25,6 +25,7 @@ import ast
 import builtins
 import json
 import linecache
+import sys
 import types
 from pathlib import Path
 from typing import Callable
@@ -42,11 +43,7 @@ def _notebook_code_cells(path: Path) -> list[str]:
         with open(path, encoding="utf-8") as handle:
             notebook = json.load(handle)
     except FileNotFoundError:
-        raise NSTError(
-            f"Cannot import from {path}: the notebook does not exist. "
-            "Keep the course notebooks together in one folder, with their "
-            "original file names."
-        ) from None
+        raise _missing(path) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise NSTError(
             f"Cannot import from {path}: it is not a readable notebook ({exc}). "
@@ -204,11 +201,20 @@ def load_definitions(notebook: str | Path) -> dict:
     """Every definition of ``notebook``, read afresh from the saved file."""
     path = _resolve(notebook)
     if not path.is_file():
-        raise NSTError(
-            f"Cannot import from {path}: the notebook does not exist. Keep the "
-            "course notebooks together in one folder, with their original names."
-        )
+        raise _missing(path)
     return _load(path)
+
+
+def _missing(path: Path) -> NSTError:
+    """What to do when the earlier notebook is not where this one looks for it."""
+    where = ("Keep the course notebooks together in one folder, with their original "
+             "names.")
+    if "google.colab" in sys.modules:  # each Colab notebook starts on a machine of its own
+        where = (f"On Colab, this notebook's machine holds only this notebook: download your "
+                 f"finished {path.name} from where you worked on it (File > Download > "
+                 f"Download .ipynb), upload it here into {path.parent} (the Files panel on the "
+                 "left, Upload), then run this cell again.")
+    return NSTError(f"Cannot import from {path}: the notebook does not exist. {where}")
 
 
 def import_functions(notebook: str | Path, *names: str):

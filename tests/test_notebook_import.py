@@ -1,6 +1,8 @@
 """Later notebooks use the learner's own functions from earlier ones, cheaply and safely."""
 
 import json
+import sys
+import types
 
 import pytest
 
@@ -83,3 +85,14 @@ def test_missing_or_broken_notebook(tmp_path):
     (tmp_path / "broken.ipynb").write_text("{not json", encoding="utf-8")
     with pytest.raises(NSTError, match="not a readable notebook"):
         import_functions(tmp_path / "broken.ipynb", "f")
+
+
+def test_on_colab_a_missing_earlier_notebook_says_how_to_bring_it(tmp_path, monkeypatch):
+    """Each Colab notebook runs on a machine of its own: the message says how to upload the
+    earlier notebook there, and where to put it."""
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    with pytest.raises(NSTError) as raised:
+        import_functions(tmp_path / "02_gram_matrix.ipynb", "gram_matrix")
+    message = str(raised.value)
+    assert "does not exist" in message and "02_gram_matrix.ipynb" in message
+    assert "Upload" in message and f"into {tmp_path}" in message
